@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PharmacyConfig(AppConfig):
+    name = "pharmacy"
+    verbose_name = "Farmácia (modelos de leitura)"

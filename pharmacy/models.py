@@ -1,0 +1,1 @@
+"""Read models of the pharmacy (built in the read-side issue)."""

@@ -1,0 +1,110 @@
+"""Shared fixtures: users of each role, API clients, and small factories over the commands.
+
+The suite runs the real migrations (triggers and groups live there) against
+real PostgreSQL: whatever DATABASE_URL points at, else the embedded server.
+"""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from hospital import commands as master
+from hospital.specialties import Especialidade
+from prescriptions import commands
+from prescriptions.rules import ItemInput
+
+
+def _user(username: str, *, group: str | None = None, staff: bool = False) -> User:
+    user = User.objects.create_user(username=username, password="senha-forte-123", is_staff=staff)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def prescritor(db) -> User:
+    return _user("prescritor1", group="prescritor")
+
+
+@pytest.fixture
+def farmaceutico(db) -> User:
+    return _user("farmacia1", group="farmacia")
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    return _user("staff1", staff=True)
+
+
+@pytest.fixture
+def admin_user_(db) -> User:
+    return User.objects.create_superuser("admin1", "admin@example.org", "senha-forte-123")
+
+
+def _client(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def writer_client(prescritor) -> APIClient:
+    return _client(prescritor)
+
+
+@pytest.fixture
+def reader_client(farmaceutico) -> APIClient:
+    return _client(farmaceutico)
+
+
+@pytest.fixture
+def cardiologista(db):
+    return master.register_doctor(nome="Dr. João Silva", especialidade=Especialidade.CARDIOLOGIA, crm="CRM12345")
+
+
+@pytest.fixture
+def oncologista(db):
+    return master.register_doctor(nome="Dra. Ana Souza", especialidade=Especialidade.ONCOLOGIA, crm="CRM54321")
+
+
+@pytest.fixture
+def paciente(db):
+    return master.register_patient(
+        nome="Maria Oliveira", data_nascimento=dt.date(1985, 7, 10), endereco="Rua das Flores, 123"
+    )
+
+
+@pytest.fixture
+def aspirina(db):
+    return master.register_medication(nome="Aspirina", descricao="Analgésico e anti-inflamatório")
+
+
+@pytest.fixture
+def paracetamol(db):
+    return master.register_medication(nome="Paracetamol", descricao="Analgésico")
+
+
+@pytest.fixture
+def quimio(db):
+    return master.register_medication(
+        nome="Ciclofosfamida", descricao="Quimioterápico", especialidades_permitidas=[Especialidade.ONCOLOGIA]
+    )
+
+
+@pytest.fixture
+def article_prescription(cardiologista, paciente, aspirina, paracetamol):
+    """The source article's example: 2023-05-20 14:30, Aspirina 08:00 100mg and Paracetamol 20:00 500mg."""
+    return commands.create_prescription(
+        medico_id=cardiologista.pk,
+        paciente_id=paciente.pk,
+        data_prescricao=dt.datetime(2023, 5, 20, 14, 30, tzinfo=dt.UTC),
+        itens=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
+    )
