@@ -9,7 +9,8 @@ object: the outbox position of the command's event.
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,12 +23,14 @@ from prescriptions.rules import ItemInput
 
 __all__ = [
     "ItemInput",
+    "Revision",
     "add_item",
     "cancel_prescription",
     "change_prescription_date",
     "check_prescription",
     "create_prescription",
     "remove_item",
+    "revise_prescription",
 ]
 
 
@@ -58,7 +61,7 @@ def check_prescription(
     errors += rules.check_items_not_empty(itens)
     for index, item in enumerate(itens):
         errors += rules.check_item(item, medicamentos.get(item.medicamento_id), medico, f"medicamentos[{index}]")
-    errors += rules.check_no_duplicates(itens)
+    errors += rules.check_no_duplicates((f"medicamentos[{index}]", item) for index, item in enumerate(itens))
     if errors:
         raise DomainError(errors)
     return medico, paciente, medicamentos
@@ -116,46 +119,118 @@ def _require_active(prescricao: Prescricao) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Revision:
+    """Changes to apply to one prescription at once (the admin's change form).
+
+    `add` and `change` pair each item with the field prefix its errors carry
+    (e.g. "medicamentos[2]"); `change` maps an existing item id to its new data.
+    """
+
+    data_prescricao: dt.datetime | None = None
+    add: Sequence[tuple[str, ItemInput]] = ()
+    change: Mapping[int, tuple[str, ItemInput]] = field(default_factory=dict)
+    remove: Sequence[int] = ()
+
+
+def _item_not_found(prescricao_id: int, item_id: int) -> NotFound:
+    return NotFound.single(
+        "item_id", ErrorCode.ITEM_NOT_FOUND, f"A prescrição {prescricao_id} não tem o item {item_id}."
+    )
+
+
+def _check_revision(
+    prescricao: Prescricao, revision: Revision, current: dict[int, PrescricaoMedicamento]
+) -> dict[int, Medicamento]:
+    """Raise `DomainError` listing every rule the revised prescription would break.
+
+    Returns the medications the revision names, loaded once.
+    """
+    for item_id in [*revision.remove, *revision.change]:
+        if item_id not in current:
+            raise _item_not_found(prescricao.pk, item_id)
+    requested = [*revision.add, *revision.change.values()]
+    medicamentos = _medications_by_id([item for _, item in requested])
+    errors: list[FieldError] = []
+    if revision.data_prescricao is not None:
+        errors += rules.check_prescription_date(revision.data_prescricao)
+    for prefix, item in requested:
+        errors += rules.check_item(item, medicamentos.get(item.medicamento_id), prescricao.medico, prefix)
+    kept = [
+        (f"item {item_id}", ItemInput(row.medicamento_id, row.horario, row.dosagem))
+        for item_id, row in current.items()
+        if item_id not in revision.remove and item_id not in revision.change
+    ]
+    if not kept and not requested:
+        errors.append(
+            FieldError(
+                "item_id",
+                ErrorCode.LAST_ITEM,
+                "A prescrição ficaria sem medicamentos; para retirar o último, cancele a prescrição.",
+            )
+        )
+    errors += rules.check_no_duplicates([*kept, *requested])
+    if errors:
+        raise DomainError(errors)
+    return medicamentos
+
+
+def _apply_revision(prescricao: Prescricao, revision: Revision) -> list[PrescricaoMedicamento]:
+    """Check and apply a revision; append one event per change. Precondition: `prescricao` is locked."""
+    _require_active(prescricao)
+    current = {item.pk: item for item in prescricao.itens.all()}
+    medicamentos = _check_revision(prescricao, revision, current)
+    for item_id in revision.remove:
+        removed = current[item_id]
+        removed.delete()
+        removed.pk = item_id  # delete() clears it; the event names the removed row
+        prescricao.event_position = events.medicamento_removido(removed).position
+    for item_id, (_, item) in revision.change.items():
+        row = current[item_id]
+        row.medicamento = medicamentos[item.medicamento_id]
+        row.horario, row.dosagem = rules.parse_horario(item.horario), item.dosagem.strip()
+        row.save(update_fields=["medicamento", "horario", "dosagem"])
+        prescricao.event_position = events.medicamento_alterado(row).position
+    added = [
+        PrescricaoMedicamento.objects.create(
+            prescricao=prescricao,
+            medicamento=medicamentos[item.medicamento_id],
+            horario=rules.parse_horario(item.horario),
+            dosagem=item.dosagem.strip(),
+        )
+        for _, item in revision.add
+    ]
+    for row in added:
+        row.event_position = prescricao.event_position = events.medicamento_prescrito(row).position
+    if revision.data_prescricao is not None and revision.data_prescricao != prescricao.data_prescricao:
+        prescricao.data_prescricao = revision.data_prescricao
+        prescricao.save(update_fields=["data_prescricao"])
+        prescricao.event_position = events.data_prescricao_alterada(prescricao).position
+    return added
+
+
+@transaction.atomic(durable=True)
+def revise_prescription(*, prescricao_id: int, revision: Revision) -> Prescricao:
+    """Apply several changes to an active prescription in one transaction: all of them, or none."""
+    prescricao = _locked_prescription(prescricao_id)
+    prescricao.event_position = None
+    _apply_revision(prescricao, revision)
+    return prescricao
+
+
 @transaction.atomic(durable=True)
 def add_item(*, prescricao_id: int, item: ItemInput) -> PrescricaoMedicamento:
     """Add one medication to an active prescription; emits `MedicamentoPrescrito`."""
     prescricao = _locked_prescription(prescricao_id)
-    _require_active(prescricao)
-    medicamento = _medications_by_id([item]).get(item.medicamento_id)
-    existing = prescricao.itens.values_list("medicamento_id", "horario")
-    errors = rules.check_item(item, medicamento, prescricao.medico, field="")
-    errors += rules.check_no_duplicates([item], existing=existing, field="")
-    if errors:
-        raise DomainError([FieldError(e.field.removeprefix("[0]."), e.code, e.message) for e in errors])
-    created = PrescricaoMedicamento.objects.create(
-        prescricao=prescricao,
-        medicamento=medicamento,
-        horario=rules.parse_horario(item.horario),
-        dosagem=item.dosagem.strip(),
-    )
-    created.event_position = events.medicamento_prescrito(created).position
-    return created
+    (added,) = _apply_revision(prescricao, Revision(add=[("", item)]))
+    return added
 
 
 @transaction.atomic(durable=True)
 def remove_item(*, prescricao_id: int, item_id: int) -> Prescricao:
     """Remove one item of an active prescription, never its last; emits `MedicamentoRemovido`."""
     prescricao = _locked_prescription(prescricao_id)
-    _require_active(prescricao)
-    item = prescricao.itens.filter(pk=item_id).first()
-    if item is None:
-        raise NotFound.single(
-            "item_id", ErrorCode.ITEM_NOT_FOUND, f"A prescrição {prescricao_id} não tem o item {item_id}."
-        )
-    if prescricao.itens.count() == 1:
-        raise Conflict.single(
-            "item_id",
-            ErrorCode.LAST_ITEM,
-            "Este é o último medicamento da prescrição; para retirá-lo, cancele a prescrição.",
-        )
-    item.delete()
-    item.pk = item_id  # delete() clears it; the event names the removed row
-    prescricao.event_position = events.medicamento_removido(item).position
+    _apply_revision(prescricao, Revision(remove=[item_id]))
     return prescricao
 
 
@@ -176,11 +251,5 @@ def cancel_prescription(*, prescricao_id: int, motivo: str = "") -> Prescricao:
 def change_prescription_date(*, prescricao_id: int, data_prescricao: dt.datetime) -> Prescricao:
     """Correct the date of an active prescription; emits `DataPrescricaoAlterada`."""
     prescricao = _locked_prescription(prescricao_id)
-    _require_active(prescricao)
-    errors = rules.check_prescription_date(data_prescricao)
-    if errors:
-        raise DomainError(errors)
-    prescricao.data_prescricao = data_prescricao
-    prescricao.save(update_fields=["data_prescricao"])
-    prescricao.event_position = events.data_prescricao_alterada(prescricao).position
+    _apply_revision(prescricao, Revision(data_prescricao=data_prescricao))
     return prescricao

@@ -61,6 +61,15 @@ def medicamento_prescrito(item: PrescricaoMedicamento) -> OutboxEvent:
     )
 
 
+def medicamento_alterado(item: PrescricaoMedicamento) -> OutboxEvent:
+    return record_event(
+        event_type="MedicamentoAlterado",
+        aggregate_type=AGGREGATE,
+        aggregate_id=item.prescricao_id,
+        payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
+    )
+
+
 def medicamento_removido(item: PrescricaoMedicamento) -> OutboxEvent:
     return record_event(
         event_type="MedicamentoRemovido",

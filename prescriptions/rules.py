@@ -129,23 +129,28 @@ def check_items_not_empty(items: Iterable[ItemInput], field: str = "medicamentos
     return []
 
 
-def check_no_duplicates(
-    items: list[ItemInput], existing: Iterable[tuple[int, dt.time]] = (), field: str = "medicamentos"
-) -> list[FieldError]:
-    """The same medication at the same time appears at most once in a prescription."""
-    seen = set(existing)
+def duplicate_item_error(prefix: str, medicamento_id: int, horario: dt.time) -> FieldError:
+    return FieldError(
+        _path(prefix, "horario"),
+        ErrorCode.DUPLICATE_ITEM,
+        f"O medicamento {medicamento_id} já está prescrito às {horario:%H:%M} nesta prescrição; "
+        "mude o horário ou retire a repetição.",
+    )
+
+
+def check_no_duplicates(items: Iterable[tuple[str, ItemInput]]) -> list[FieldError]:
+    """The same medication at the same time appears at most once in a prescription.
+
+    `items` pairs each item with the field prefix its error carries; the first
+    occurrence is kept, every repetition is reported.
+    """
+    seen: set[tuple[int, dt.time]] = set()
     errors = []
-    for index, item in enumerate(items):
+    for prefix, item in items:
         key = (item.medicamento_id, parse_horario(item.horario))
         if key[0] is None or key[1] is None:
             continue
         if key in seen:
-            errors.append(
-                FieldError(
-                    f"{field}[{index}].horario",
-                    ErrorCode.DUPLICATE_ITEM,
-                    f"O medicamento {key[0]} já está prescrito às {key[1]:%H:%M} nesta prescrição.",
-                )
-            )
+            errors.append(duplicate_item_error(prefix, *key))
         seen.add(key)
     return errors
