@@ -26,7 +26,10 @@ def _flatten(details: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
     flat: dict[str, list[dict[str, str]]] = {}
     if isinstance(details, dict):
         for key, value in details.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):  # ListField errors are keyed by the item's index
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
             for field, errors in _flatten(value, path).items():
                 flat.setdefault(field, []).extend(errors)
     elif isinstance(details, list):
