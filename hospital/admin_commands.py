@@ -1,0 +1,74 @@
+"""Admin plumbing for models that change only through domain commands.
+
+`CommandModelAdmin` lets a ModelAdmin save by calling a command, and shows a
+`DomainError` raised by that command as errors on the re-rendered form, with
+nothing saved. Django's admin wraps saves in one `transaction.atomic`; that
+block is left out here because every command opens its own durable
+transaction (a command must never run nested inside someone else's).
+"""
+
+from django.contrib import admin, messages
+
+from hospital.errors import DomainError
+
+# Command input field -> admin form field, where the names differ.
+FORM_FIELDS = {"id_medico": "medico", "id_paciente": "paciente", "id_medicamento": "medicamento"}
+
+
+def _describe(field: str) -> str:
+    """'medicamentos[1].horario' -> 'medicamentos[1] (horario)' for a message outside any form field."""
+    head, _, tail = field.rpartition(".")
+    return f"{head} ({tail})" if head else field
+
+
+class CommandModelAdmin(admin.ModelAdmin):
+    """Base admin for aggregates written by commands: no deletes, errors shown on the form."""
+
+    change_only_fields: tuple[str, ...] = ("ativo",)  # register commands create active records
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [name for name in fields if name not in self.change_only_fields]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deleting bypasses the domain; deactivate or cancel instead
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Django's version wraps this call in transaction.atomic(); our commands are durable.
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            request.command_error = error
+            messages.error(request, "Nada foi gravado: corrija os erros abaixo.")
+            return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        error: DomainError | None = getattr(request, "command_error", None)
+        if error is None:
+            return form_class
+
+        class FormWithCommandErrors(form_class):
+            def clean(self):
+                cleaned_data = super().clean()
+                for field_error in error.errors:
+                    name = FORM_FIELDS.get(field_error.field, field_error.field)
+                    if name in self.fields:
+                        self.add_error(name, field_error.message)
+                    else:
+                        self.add_error(None, f"{_describe(field_error.field)}: {field_error.message}")
+                return cleaned_data
+
+        return FormWithCommandErrors
+
+    def run_command_action(self, request, queryset, command, success: str) -> None:
+        """Run `command(obj)` for each selected object; report successes and refusals."""
+        done = 0
+        for obj in queryset:
+            try:
+                command(obj)
+                done += 1
+            except DomainError as error:
+                messages.error(request, f"{obj}: {error}")
+        if done:
+            messages.success(request, success.format(count=done))
