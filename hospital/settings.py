@@ -163,3 +163,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Outbox relay and Celery projector (asynchronous mode). Durations in seconds.
+OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "1000"))  # events claimed per relay transaction
+OUTBOX_MESSAGE_SIZE = int(os.environ.get("OUTBOX_MESSAGE_SIZE", "200"))  # events per Celery message
+OUTBOX_POLL_INTERVAL = float(os.environ.get("OUTBOX_POLL_INTERVAL", "2"))  # fallback when no NOTIFY arrives
+OUTBOX_LEASE = float(os.environ.get("OUTBOX_LEASE", "30"))  # a claim lasts this long before another relay may retry
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))  # then the event is dead-lettered
+OUTBOX_BACKOFF_BASE = float(os.environ.get("OUTBOX_BACKOFF_BASE", "1"))  # retry n waits base * 2**(n-1) ...
+OUTBOX_BACKOFF_MAX = float(os.environ.get("OUTBOX_BACKOFF_MAX", "300"))  # ... capped here
+# Published but still not projected after this long (message lost: broker restart, worker killed): publish again.
+OUTBOX_REPUBLISH_AFTER = float(os.environ.get("OUTBOX_REPUBLISH_AFTER", "600"))
+OUTBOX_RETENTION_DAYS = float(os.environ.get("OUTBOX_RETENTION_DAYS", "7"))  # then projected events are purged
+READ_AFTER_TIMEOUT = float(os.environ.get("READ_AFTER_TIMEOUT", "2"))  # X-Read-After waits at most this long

@@ -1,12 +1,27 @@
 """The transactional outbox: the system's event feed.
 
-Every command appends its domain event here inside its own transaction, in
-both sync modes. `id` is the event's position: it only grows. The relay
-(asynchronous mode) records publishing attempts and dead letters on the row.
+Every change the read models show appends an event here inside its own
+transaction, in both sync modes: commands through `outbox.events.record_event`,
+direct ORM/SQL edits of the write tables through deferred triggers
+(`outbox/sql.py`). `id` is the event's position: it only grows.
+
+Besides the columns below the table has `xid xid8` (the writing transaction,
+set by the database default `pg_current_xact_id()`); the relay only claims
+events whose transaction is older than every running one (see
+`outbox/relay.py` for why that, plus claiming by state instead of by cursor,
+makes positions gap-safe).
+
+Life of an event in celery mode: pending -> published (the broker accepted
+it) -> projected (a worker applied it to the read models). In trigger mode
+the read models changed in the same transaction, so events are born
+projected. Failures count in `attempts`; after `OUTBOX_MAX_ATTEMPTS` the event
+is dead-lettered until an operator redrives it.
 """
 
 from django.db import models
 from django.utils import timezone
+
+PENDING = models.Q(projected_at__isnull=True, dead_lettered_at__isnull=True)
 
 
 class OutboxEvent(models.Model):
@@ -17,6 +32,7 @@ class OutboxEvent(models.Model):
     payload = models.JSONField("conteúdo")
     occurred_at = models.DateTimeField("ocorrido em", default=timezone.now)
     published_at = models.DateTimeField("publicado em", null=True, blank=True)
+    projected_at = models.DateTimeField("projetado em", null=True, blank=True)
     attempts = models.PositiveIntegerField("tentativas", default=0)
     last_error = models.TextField("último erro", blank=True, default="")
     next_attempt_at = models.DateTimeField("próxima tentativa", null=True, blank=True)
@@ -28,12 +44,12 @@ class OutboxEvent(models.Model):
         verbose_name_plural = "eventos do outbox"
         ordering = ["id"]
         indexes = [
-            models.Index(
-                fields=["id"],
-                name="outbox_pending",
-                condition=models.Q(published_at__isnull=True, dead_lettered_at__isnull=True),
-            ),
+            # The relay's claim scan and the read-after check: pending events by position.
+            models.Index(fields=["id"], name="outbox_pending_v2", condition=PENDING),
+            # Head-of-aggregate check: earlier pending events of the same aggregate.
+            models.Index(fields=["aggregate_type", "aggregate_id", "id"], name="outbox_pending_agg", condition=PENDING),
             models.Index(fields=["aggregate_type", "aggregate_id", "id"], name="outbox_aggregate"),
+            models.Index(fields=["id"], name="outbox_dead", condition=models.Q(dead_lettered_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -42,3 +58,44 @@ class OutboxEvent(models.Model):
     @property
     def position(self) -> int:
         return self.pk
+
+    @property
+    def status(self) -> str:
+        if self.dead_lettered_at:
+            return "dead letter"
+        if self.projected_at:
+            return "projetado"
+        if self.published_at:
+            return "publicado"
+        return "pendente"
+
+
+class SyncMode(models.TextChoices):
+    TRIGGER = "trigger", "Triggers (síncrono)"
+    CELERY = "celery", "Outbox + Celery (assíncrono)"
+
+
+class SyncState(models.Model):
+    """The read-model sync mode the database is in right now (one row, id=1).
+
+    The database function `read_model_sync_mode()` reads it: the pharmacy
+    triggers stand down in celery mode and the outbox marks events born in
+    trigger mode as already projected. No row means `trigger`. Change it only
+    through `outbox.sync_mode.switch_mode` (manage.py switch_sync_mode).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    mode = models.CharField("modo", max_length=10, choices=SyncMode.choices, default=SyncMode.TRIGGER)
+    changed_at = models.DateTimeField("alterado em", default=timezone.now)
+
+    class Meta:
+        db_table = "outbox_sync_state"
+        verbose_name = "modo de sincronização"
+        verbose_name_plural = "modo de sincronização"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="sync_state_single_row"),
+            models.CheckConstraint(condition=models.Q(mode__in=SyncMode.values), name="sync_state_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.mode
