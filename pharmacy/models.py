@@ -1,1 +1,109 @@
-"""Read models of the pharmacy (built in the read-side issue)."""
+"""Read models of the pharmacy: denormalized tables shaped for its lookups.
+
+Both tables are written ONLY by the sync SQL installed by migrations
+(`pharmacy/sql/`, see `pharmacy.projection`): the write-model triggers, the
+rebuild and the repair. A statement-level protect trigger refuses every other
+writer (ORM, admin, raw SQL) unless the transaction holds the explicit
+allowance `pharmacy.sync_writer = on` (TRUNCATE, an owner-only
+operation, is not guarded), which the sync functions set for their
+own duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
+
+- `vw_prescricoes_medicamentos_detalhadas`: one row per item of an ACTIVE
+  prescription, with doctor, patient and medication inlined; `id` is the id of
+  the `prescricao_medicamentos` row it mirrors. A cancelled prescription's
+  rows leave this worklist.
+- `vw_prescricoes_documentos`: one JSON document per prescription that has at
+  least one item, active OR cancelled. Cancelled prescriptions keep their
+  document with `"status": "cancelada"` so the pharmacy can see why an order
+  disappeared from the worklist; the pharmacy dispenses only `"status": "ativa"`.
+"""
+
+import pgtrigger
+from django.db import models
+
+PROTECT_FUNC = """
+    IF COALESCE(current_setting('pharmacy.sync_writer', true), '') <> 'on' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s is a read model: only the sync triggers, rebuild_read_model and '
+                             'verify_read_model --repair write it.', TG_TABLE_NAME),
+            HINT = 'Change the write model (prescriptions/hospital commands) instead; the triggers '
+                   'propagate the change. For an emergency fix run manage.py verify_read_model --repair.';
+    END IF;
+    RETURN NULL;
+"""
+
+
+def protect_read_model(name: str) -> pgtrigger.Trigger:
+    """Statement-level guard: refuse INSERT/UPDATE/DELETE outside the sync allowance.
+
+    TRUNCATE is left out on purpose: it needs the table owner's privilege
+    anyway, and Django's test runner flushes every table with one TRUNCATE.
+    """
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        func=PROTECT_FUNC,
+    )
+
+
+class ItemDetalhado(models.Model):
+    """One prescribed medication of an active prescription, flattened (source schema columns)."""
+
+    id = models.BigIntegerField("id do item", primary_key=True)
+    id_prescricao = models.BigIntegerField("prescrição")
+    data_prescricao = models.DateTimeField("data da prescrição")
+    id_medico = models.BigIntegerField("id do médico")
+    nome_medico = models.CharField("médico", max_length=200)
+    especialidade_medico = models.CharField("especialidade", max_length=50)
+    crm_medico = models.CharField("CRM", max_length=20)
+    id_paciente = models.BigIntegerField("id do paciente")
+    nome_paciente = models.CharField("paciente", max_length=200)
+    data_nascimento_paciente = models.DateField("data de nascimento")
+    endereco_paciente = models.CharField("endereço", max_length=300, null=True)
+    id_medicamento = models.BigIntegerField("id do medicamento")
+    nome_medicamento = models.CharField("medicamento", max_length=200)
+    descricao_medicamento = models.TextField("descrição", null=True)
+    horario = models.TimeField("horário")
+    dosagem = models.CharField("dosagem", max_length=100)
+
+    class Meta:
+        db_table = "vw_prescricoes_medicamentos_detalhadas"
+        verbose_name = "item da fila da farmácia"
+        verbose_name_plural = "fila da farmácia (itens detalhados)"
+        ordering = ["-data_prescricao", "-id"]
+        indexes = [
+            models.Index(fields=["id_prescricao"], name="vw_itens_prescricao"),
+            models.Index(fields=["id_paciente", "data_prescricao"], name="vw_itens_paciente_data"),
+            models.Index(fields=["id_medicamento", "data_prescricao"], name="vw_itens_medicamento_data"),
+            models.Index(fields=["id_medico", "data_prescricao"], name="vw_itens_medico_data"),
+            # The API's cursor ordering.
+            models.Index(fields=["-data_prescricao", "-id"], name="vw_itens_cursor"),
+        ]
+        triggers = [protect_read_model("protect_itens")]
+
+    def __str__(self) -> str:
+        return f"{self.nome_medicamento} {self.horario:%H:%M} {self.dosagem} — {self.nome_paciente}"
+
+
+class PrescricaoDocumento(models.Model):
+    """The prescription as one JSON document (DESIGN.md shape plus `status`)."""
+
+    id_prescricao = models.BigIntegerField("prescrição", primary_key=True)
+    id_medico = models.BigIntegerField("id do médico", db_index=True)
+    id_paciente = models.BigIntegerField("id do paciente", db_index=True)
+    status = models.CharField("situação", max_length=10)
+    data_prescricao = models.DateTimeField("data da prescrição")
+    documento = models.JSONField("documento")
+
+    class Meta:
+        db_table = "vw_prescricoes_documentos"
+        verbose_name = "documento de prescrição"
+        verbose_name_plural = "documentos de prescrição"
+        ordering = ["-data_prescricao", "-id_prescricao"]
+        triggers = [protect_read_model("protect_documentos")]
+
+    def __str__(self) -> str:
+        return f"Prescrição {self.id_prescricao} ({self.status})"

@@ -1,0 +1,73 @@
+"""The projection contract: recompute read models from the write model.
+
+These functions are thin entry points into the SQL installed by
+`pharmacy/migrations/0002_sync.py` (source in `pharmacy/sql/0002_sync.sql`):
+the write-table triggers, this module, `rebuild_read_model` and
+`verify_read_model --repair` all run the same plpgsql functions, so live sync,
+rebuild and repair cannot disagree.
+
+Guarantees of every function here:
+
+- **idempotent** and **order-independent**: each call makes the read rows in
+  its scope equal to the source join *as the calling transaction sees it now*;
+  calling twice, or with events replayed out of order, gives the same result;
+- **minimal writes**: rows already equal are not rewritten;
+- **transaction-safe**: runs in the caller's transaction (never commits), or in
+  its own single statement under autocommit; safe inside `atomic()`, from a
+  Celery task, or from the rebuild; it locks (FOR SHARE) the write rows it reads.
+
+They are the only Python code allowed to write the read tables; the allowance
+is the GUC `pharmacy.sync_writer`, which the SQL functions set for their own
+duration (see `pharmacy.models`).
+"""
+
+from collections.abc import Iterable
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+__all__ = ["AGGREGATE_TYPES", "refresh_for", "refresh_prescriptions"]
+
+#: aggregate type (as written in the outbox) -> the SQL function refreshing what shows it
+_REFRESH_FUNCTIONS = {
+    "Prescricao": "pharmacy_refresh_prescricoes",
+    "Medico": "pharmacy_refresh_medicos",
+    "Paciente": "pharmacy_refresh_pacientes",
+    "Medicamento": "pharmacy_refresh_medicamentos",
+}
+AGGREGATE_TYPES = frozenset(_REFRESH_FUNCTIONS)
+
+
+def _call(function: str, ids: Iterable[int], using: str) -> None:
+    # Sorted: concurrent refreshes lock rows in the same order.
+    id_list = sorted({int(pk) for pk in ids})
+    if not id_list:
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s::bigint[])", [id_list])
+
+
+def refresh_prescriptions(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Recompute both read models of these prescriptions from the write model.
+
+    Afterwards, for each id: the worklist rows with that `id_prescricao` are
+    exactly the source join's rows (none when the prescription is cancelled or
+    gone) and its document is the source document (none when it has no items
+    or is gone). Unknown ids are fine: their leftover rows are deleted.
+    """
+    _call("pharmacy_refresh_prescricoes", ids, using)
+
+
+def refresh_for(aggregate_type: str, aggregate_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Refresh every read row and document that shows this aggregate.
+
+    `aggregate_type` is one of "Prescricao", "Medico", "Paciente",
+    "Medicamento" (the outbox's `aggregate_type`); anything else raises
+    `ValueError`.
+    """
+    try:
+        function = _REFRESH_FUNCTIONS[aggregate_type]
+    except KeyError:
+        raise ValueError(
+            f"Unknown aggregate type {aggregate_type!r}; expected one of {sorted(_REFRESH_FUNCTIONS)}."
+        ) from None
+    _call(function, [aggregate_id], using)
