@@ -1,1 +1,14 @@
-urlpatterns = []
+"""Read routes under /api/pharmacy/."""
+
+from django.urls import path, register_converter
+
+from hospital.converters import BigIntConverter
+from pharmacy import views
+
+register_converter(BigIntConverter, "bigint")
+
+urlpatterns = [
+    path("itens/", views.ItemListApi.as_view(), name="pharmacy-items"),
+    path("prescricoes/<bigint:prescricao_id>/", views.DocumentDetailApi.as_view(), name="pharmacy-document"),
+    path("status/", views.StatusApi.as_view(), name="pharmacy-status"),
+]

@@ -1,0 +1,29 @@
+"""Filters of the worklist endpoint (query parameters of `GET /api/pharmacy/itens/`)."""
+
+import django_filters
+
+from pharmacy.models import ItemDetalhado
+
+
+class ItemFilter(django_filters.FilterSet):
+    id_prescricao = django_filters.NumberFilter(help_text="Só os itens desta prescrição.")
+    id_paciente = django_filters.NumberFilter(help_text="Só os itens deste paciente.")
+    id_medico = django_filters.NumberFilter(help_text="Só os itens prescritos por este médico.")
+    id_medicamento = django_filters.NumberFilter(help_text="Só os itens deste medicamento.")
+    data_prescricao__gte = django_filters.IsoDateTimeFilter(
+        field_name="data_prescricao", lookup_expr="gte", help_text="Prescritos a partir deste instante (ISO 8601)."
+    )
+    data_prescricao__lte = django_filters.IsoDateTimeFilter(
+        field_name="data_prescricao", lookup_expr="lte", help_text="Prescritos até este instante (ISO 8601)."
+    )
+
+    class Meta:
+        model = ItemDetalhado
+        fields = [
+            "id_prescricao",
+            "id_paciente",
+            "id_medico",
+            "id_medicamento",
+            "data_prescricao__gte",
+            "data_prescricao__lte",
+        ]

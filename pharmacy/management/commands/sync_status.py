@@ -1,0 +1,31 @@
+"""manage.py sync_status: mode, backlog, oldest pending age, dead letters (as GET /api/pharmacy/status/)."""
+
+import json
+
+from django.core.management.base import BaseCommand
+
+from pharmacy.status import sync_status
+
+
+class Command(BaseCommand):
+    help = "Show the read-model sync status: mode, backlog, oldest pending event age, dead letters."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", dest="as_json", help="Print one JSON object.")
+
+    def handle(self, *args, as_json: bool = False, **options):
+        status = sync_status().as_dict()
+        if as_json:
+            self.stdout.write(json.dumps(status, default=str, ensure_ascii=False))
+            return
+        age = status["oldest_pending_age_seconds"]
+        lines = [
+            f"mode:               {status['mode']} (database: {status['database_mode']})",
+            f"backlog:            {status['backlog']} events not yet projected",
+            f"oldest pending age: {'-' if age is None else f'{age:.1f}s'}",
+            f"unpublished:        {status['unpublished']}",
+            f"dead letters:       {status['dead_letters']}",
+            f"last position:      {status['last_position'] or '-'}",
+            f"read-model lag:     {status['lag_events']} events",
+        ]
+        self.stdout.write("\n".join(lines))

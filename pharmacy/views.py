@@ -1,0 +1,82 @@
+"""Read endpoints of the pharmacy under /api/pharmacy/: read-only, over the read tables only.
+
+Every request costs a constant number of queries (pinned in
+tests/pharmacy/test_api.py): the permission check plus one query per view.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hospital.permissions import CanReadPharmacy
+from pharmacy import selectors
+from pharmacy.filters import ItemFilter
+from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
+from pharmacy.status import sync_status
+
+ERRORS = {
+    401: OpenApiResponse(description="Não autenticado."),
+    403: OpenApiResponse(description="Usuário sem permissão de leitura (grupo 'farmacia')."),
+}
+
+
+class ItemCursorPagination(CursorPagination):
+    """Stable pages over the worklist however it changes between requests."""
+
+    ordering = selectors.ITEM_ORDERING
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ReadApi:
+    permission_classes = [CanReadPharmacy]
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["pharmacy"],
+        summary="Fila da farmácia: um item por medicamento prescrito (prescrições ativas)",
+        responses={200: WorklistItemSerializer(many=True), **ERRORS},
+    )
+)
+class ItemListApi(ReadApi, generics.ListAPIView):
+    serializer_class = WorklistItemSerializer
+    filterset_class = ItemFilter
+    pagination_class = ItemCursorPagination
+
+    def get_queryset(self):
+        return selectors.item_list()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["pharmacy"],
+        summary="Documento da prescrição",
+        responses={
+            200: PrescriptionDocumentSerializer,
+            **ERRORS,
+            404: OpenApiResponse(description="Prescrição inexistente (ou sem itens)."),
+        },
+    )
+)
+class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
+    serializer_class = PrescriptionDocumentSerializer
+    lookup_field = "id_prescricao"
+    lookup_url_kwarg = "prescricao_id"
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.document_list()
+
+
+class StatusApi(ReadApi, APIView):
+    @extend_schema(
+        tags=["pharmacy"],
+        summary="Estado da sincronização dos modelos de leitura",
+        responses={200: SyncStatusSerializer, **ERRORS},
+    )
+    def get(self, request):
+        return Response(SyncStatusSerializer(sync_status().as_dict()).data)
