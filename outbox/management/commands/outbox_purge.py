@@ -1,0 +1,19 @@
+"""`manage.py outbox_purge`: delete projected events older than the retention (the relay also does it hourly)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from outbox.relay import purge
+
+
+class Command(BaseCommand):
+    help = "Remove eventos já projetados mais antigos que a retenção (dead letters ficam)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days", type=float, default=None, help=f"retention in days (default {settings.OUTBOX_RETENTION_DAYS})"
+        )
+
+    def handle(self, *args, days: float | None = None, **options):
+        deleted = purge(older_than_days=days)
+        self.stdout.write(f"{deleted} evento(s) removido(s)")

@@ -1,0 +1,38 @@
+"""Where the projection stands, in outbox positions (read-your-writes, status)."""
+
+from django.db import connection
+
+PENDING_SQL = "projected_at IS NULL AND dead_lettered_at IS NULL"
+
+
+def is_projected(position: int) -> bool:
+    """True once the read models reflect every committed event up to `position`.
+
+    An event at or before `position` still waiting (not projected, not
+    dead-lettered) means no. An event not committed yet is invisible here and
+    cannot be one the caller has seen, so it does not hold the answer back.
+    A position beyond the last event is not projected (yet).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT coalesce((SELECT max(id) FROM outbox_events), 0) >= %(p)s
+               AND NOT EXISTS (SELECT 1 FROM outbox_events WHERE id <= %(p)s AND {PENDING_SQL})
+            """,
+            {"p": position},
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def projection_position() -> int:
+    """The highest position P such that every committed event up to P has been projected (or dead-lettered)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT coalesce(
+                (SELECT id - 1 FROM outbox_events WHERE {PENDING_SQL} ORDER BY id LIMIT 1),
+                (SELECT max(id) FROM outbox_events),
+                0)
+            """
+        )
+        return int(cursor.fetchone()[0])

@@ -1,0 +1,417 @@
+"""The outbox relay: publishes committed outbox events to Celery (Redis broker).
+
+One pass (`relay_batch`) is three short steps, never a broker call inside a
+transaction:
+
+1. **claim** (one statement, its own transaction): the oldest claimable
+   events in position order, `FOR UPDATE SKIP LOCKED` so concurrent relays
+   split the work, each stamped with a lease (`next_attempt_at = now() +
+   OUTBOX_LEASE`) so no other relay takes it while this one publishes;
+2. **publish** outside any transaction, `OUTBOX_MESSAGE_SIZE` events per
+   Celery message (the worker applies a message in one transaction);
+3. **record** the outcome: `published_at` only for messages the broker
+   accepted; a failure bumps `attempts`, stores `last_error` and backs off
+   exponentially; at `OUTBOX_MAX_ATTEMPTS` the event is dead-lettered. A
+   broker outage is not the events' fault: it only releases the leases and
+   makes the relay back off, so events wait (not dead-lettered) until the
+   broker returns.
+
+Gap-safe positions
+------------------
+Positions come from a sequence, so an event can commit after events with
+higher positions (its transaction took the number first, committed later) --
+the bug that makes cursor-based relays ("everything after the last position I
+published") skip events forever. This relay has no cursor and never skips:
+
+- it claims by **state** (`projected_at IS NULL`, not dead-lettered, not
+  leased), so a late-committing event is simply claimed by the next pass
+  whatever its position;
+- it claims only events whose writing transaction id (`xid`, recorded per
+  event) is below `pg_snapshot_xmin(pg_current_snapshot())`: every
+  transaction below that horizon has ended, so the set of claimable events
+  is closed -- nothing can appear in it later, with a lower position or
+  otherwise. The relay therefore publishes events in position order within
+  a horizon that never moves back, and an event of a still-running
+  transaction is never overtaken by a relay that later sees it. (Price: a
+  long-running writing transaction delays relaying until it ends; it never
+  loses anything.)
+- **per-aggregate order**: an event is claimed only while no earlier event
+  of its aggregate (e.g. the same prescription) is still waiting to be
+  published -- leased by another relay, backing off, or not yet below the
+  horizon. Several relays may run at once; each aggregate's events leave in
+  position order, and a dead-lettered event does not block its successors.
+- at-least-once end to end: an event published but not projected after
+  `OUTBOX_REPUBLISH_AFTER` (message lost with a Redis restart, worker killed
+  before acking) is published again. Duplicates are harmless: the projector
+  recomputes rows from the write model (see `pharmacy.projector`).
+
+The relay wakes on `LISTEN outbox_events` (an insert trigger NOTIFYs at
+commit in celery mode) and polls every `OUTBOX_POLL_INTERVAL` seconds in case
+a notification is missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "outbox_events"
+TASK_NAME = "pharmacy.apply_events"
+
+# `_PUBLISHABLE` is "still has to be (re)published": not projected, not dead,
+# never published or published so long ago that the message must be lost.
+_PUBLISHABLE = """
+    {t}.projected_at IS NULL AND {t}.dead_lettered_at IS NULL
+    AND ({t}.published_at IS NULL OR {t}.published_at < now() - make_interval(secs => %(republish)s))
+"""
+
+CLAIM_SQL = f"""
+WITH candidates AS (
+    SELECT e.id, e.aggregate_type, e.aggregate_id
+    FROM outbox_events e
+    WHERE {_PUBLISHABLE.format(t="e")}
+      AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
+      AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY e.id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+), heads AS (
+    SELECT c.id FROM candidates c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM outbox_events b
+        WHERE b.aggregate_type = c.aggregate_type AND b.aggregate_id = c.aggregate_id AND b.id < c.id
+          AND {_PUBLISHABLE.format(t="b")}
+          AND b.id NOT IN (SELECT id FROM candidates)
+    )
+)
+UPDATE outbox_events e
+SET next_attempt_at = now() + make_interval(secs => %(lease)s)
+FROM heads WHERE e.id = heads.id
+RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
+"""
+
+
+class BrokerUnavailable(Exception):
+    """The broker refused the connection: retry later, the events are not at fault."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    event_type: str
+    aggregate_type: str
+    aggregate_id: int
+    attempts: int
+
+    def message(self) -> list:
+        """What the worker receives per event: it recomputes from the write model, so no payload."""
+        return [self.id, self.aggregate_type, self.aggregate_id, self.event_type]
+
+
+@dataclass
+class RelayStats:
+    claimed: int = 0
+    published: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    passes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+Publisher = Callable[[Sequence[Claimed]], None]
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Delay before retry number `attempts` (1-based): base * 2**(attempts-1), capped."""
+    base, cap = settings.OUTBOX_BACKOFF_BASE, settings.OUTBOX_BACKOFF_MAX
+    return min(cap, base * (2 ** max(0, attempts - 1)))
+
+
+def claim(batch_size: int | None = None) -> list[Claimed]:
+    """Claim (lease) the next claimable events in position order; a short transaction of its own."""
+    params = {
+        "batch": batch_size or settings.OUTBOX_BATCH_SIZE,
+        "lease": settings.OUTBOX_LEASE,
+        "republish": settings.OUTBOX_REPUBLISH_AFTER,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, params)
+        rows = cursor.fetchall()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+def celery_publisher() -> Publisher:
+    """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done)."""
+    from hospital.celery import app
+
+    policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+    def publish(events: Sequence[Claimed]) -> None:
+        try:
+            app.send_task(TASK_NAME, args=[[event.message() for event in events]], retry=True, retry_policy=policy)
+        except _broker_errors() as exc:
+            raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    return publish
+
+
+def _mark_published(ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE outbox_events SET published_at = now(), next_attempt_at = NULL, last_error = '' WHERE id = ANY(%s)",
+            [ids],
+        )
+
+
+def _release(ids: list[int], error: str) -> None:
+    """Broker outage: give the leases back (no attempt counted) and say why in `last_error`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE outbox_events SET next_attempt_at = NULL, last_error = %s WHERE id = ANY(%s)", [error[:2000], ids]
+        )
+
+
+def record_failure(ids: Sequence[int], error: str) -> int:
+    """Count a failed attempt for each event: back off exponentially, dead-letter at the limit.
+
+    Shared by the relay (publishing) and the projector (applying): the event
+    goes back to the relay's queue (`published_at` cleared) and is published
+    again once its backoff has passed. Returns how many were dead-lettered.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE outbox_events SET
+                attempts = attempts + 1,
+                last_error = %(error)s,
+                published_at = NULL,
+                next_attempt_at = now() + make_interval(secs => least(%(cap)s, %(base)s * 2 ^ attempts)),
+                dead_lettered_at = CASE WHEN attempts + 1 >= %(max)s THEN now() END
+            WHERE id = ANY(%(ids)s) AND dead_lettered_at IS NULL AND projected_at IS NULL
+            RETURNING dead_lettered_at IS NOT NULL
+            """,
+            {
+                "ids": list(ids),
+                "error": error[:2000],
+                "cap": settings.OUTBOX_BACKOFF_MAX,
+                "base": settings.OUTBOX_BACKOFF_BASE,
+                "max": settings.OUTBOX_MAX_ATTEMPTS,
+            },
+        )
+        dead = sum(1 for (is_dead,) in cursor.fetchall() if is_dead)
+    if dead:
+        logger.error("outbox: %d event(s) dead-lettered: %s", dead, error[:200])
+    return dead
+
+
+def _chunks(events: list[Claimed], size: int) -> list[list[Claimed]]:
+    return [events[i : i + size] for i in range(0, len(events), size)]
+
+
+def relay_batch(
+    publish: Publisher | None = None, *, batch_size: int | None = None, stats: RelayStats | None = None
+) -> int:
+    """One pass: claim, publish outside the transaction, record. Returns how many events were claimed.
+
+    Raises `BrokerUnavailable` (after recording what was published) when the broker is down.
+    """
+    publish = publish or celery_publisher()
+    stats = stats if stats is not None else RelayStats()
+    claimed = claim(batch_size)
+    stats.passes += 1
+    stats.claimed += len(claimed)
+    if not claimed:
+        return 0
+    published: list[int] = []
+    try:
+        for chunk in _chunks(claimed, settings.OUTBOX_MESSAGE_SIZE):
+            try:
+                publish(chunk)
+            except BrokerUnavailable:
+                raise
+            except Exception as exc:  # a message the broker refused: isolate the offending event(s)
+                _publish_one_by_one(chunk, publish, published, stats, exc)
+            else:
+                published.extend(event.id for event in chunk)
+    except BrokerUnavailable as exc:
+        if published:
+            _mark_published(published)
+        _release([e.id for e in claimed if e.id not in set(published)], f"broker indisponível: {exc}")
+        stats.published += len(published)
+        raise
+    if published:
+        _mark_published(published)
+    stats.published += len(published)
+    return len(claimed)
+
+
+def _publish_one_by_one(
+    chunk: list[Claimed], publish: Publisher, published: list[int], stats: RelayStats, first_error: Exception
+) -> None:
+    logger.warning("outbox: publishing %d events failed (%s); retrying them one by one", len(chunk), first_error)
+    for event in chunk:
+        try:
+            publish([event])
+        except BrokerUnavailable:
+            raise
+        except Exception as exc:
+            stats.failed += 1
+            stats.dead_lettered += record_failure([event.id], f"publicação falhou: {type(exc).__name__}: {exc}")
+        else:
+            published.append(event.id)
+
+
+def purge(*, older_than_days: float | None = None, batch_size: int = 10_000) -> int:
+    """Delete projected (or, in trigger mode, born-projected) events older than the retention; dead letters stay."""
+    days = settings.OUTBOX_RETENTION_DAYS if older_than_days is None else older_than_days
+    total = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                DELETE FROM outbox_events WHERE id IN (
+                    SELECT id FROM outbox_events
+                    WHERE projected_at < now() - make_interval(secs => %s) AND dead_lettered_at IS NULL
+                    ORDER BY id LIMIT %s
+                )
+                """,
+                [days * 86400, batch_size],
+            )
+            deleted = cursor.rowcount
+        total += deleted
+        if deleted < batch_size:
+            return total
+
+
+class Listener:
+    """LISTEN on its own autocommit connection; `wait` returns on a NOTIFY or after `timeout`."""
+
+    def __init__(self) -> None:
+        self._conn = None
+
+    def _connect(self):
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        conn = psycopg.connect(**params, autocommit=True)
+        conn.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def wait(self, timeout: float) -> bool:
+        """True when woken by a notification, False on timeout or when LISTEN is unavailable (then it sleeps)."""
+        import psycopg
+
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = self._connect()
+            woken = False
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                woken = True
+            return woken
+        except psycopg.Error as exc:
+            logger.warning("outbox: LISTEN unavailable (%s); polling", exc)
+            self.close()
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+def run(
+    *,
+    once: bool = False,
+    publish: Publisher | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    purge_every: float = 3600.0,
+    log: Callable[[str], None] = logger.info,
+) -> RelayStats:
+    """Relay until `should_stop()` (or, with `once`, until nothing is claimable).
+
+    Full batches are followed immediately by the next one; otherwise the relay
+    sleeps until a NOTIFY or the poll interval. A broker outage backs off
+    exponentially up to `OUTBOX_BACKOFF_MAX` and retries; with `once` it gives
+    up after a few tries and reports the error in the stats.
+    """
+    from django.db import close_old_connections
+
+    publish = publish or celery_publisher()
+    stats = RelayStats()
+    listener = None if once else Listener()
+    outage = 0
+    last_purge = 0.0 if not once else time.monotonic()
+    try:
+        while not should_stop():
+            try:
+                claimed = relay_batch(publish, stats=stats)
+                if outage:
+                    log(f"broker de volta após {outage} tentativa(s)")
+                outage = 0
+            except BrokerUnavailable as exc:
+                outage += 1
+                delay = min(settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2 ** (outage - 1), 30.0)
+                log(f"broker indisponível ({exc}); nova tentativa em {delay:.1f}s")
+                if once and outage >= 3:
+                    stats.errors.append(str(exc))
+                    break
+                _sleep(delay, should_stop)
+                continue
+            except Exception as exc:  # DB hiccup: reconnect on the next pass
+                logger.exception("outbox relay pass failed")
+                stats.errors.append(str(exc))
+                close_old_connections()
+                connection.close()
+                if once:
+                    break
+                _sleep(settings.OUTBOX_POLL_INTERVAL, should_stop)
+                continue
+            if claimed >= settings.OUTBOX_BATCH_SIZE:
+                continue
+            if once:
+                if claimed == 0:
+                    break
+                continue
+            if time.monotonic() - last_purge >= purge_every:
+                last_purge = time.monotonic()
+                purged = purge()
+                if purged:
+                    log(f"{purged} evento(s) publicados há mais de {settings.OUTBOX_RETENTION_DAYS} dia(s) removidos")
+            if claimed == 0:
+                listener.wait(settings.OUTBOX_POLL_INTERVAL)
+    finally:
+        if listener is not None:
+            listener.close()
+    return stats
+
+
+def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while not should_stop() and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def notify() -> None:
+    """Wake the relays now (after a redrive, for instance)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
