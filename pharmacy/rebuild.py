@@ -52,9 +52,14 @@ def _id_bounds(using: str) -> tuple[int, int] | None:
 
 def _refresh_range(first_id: int, last_id: int, using: str, max_retries: int) -> int:
     """Refresh one id range in its own REPEATABLE READ transaction; return the retries it took."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        # Called inside the caller's transaction (tests, a larger operation): it owns isolation and retries.
+        projection.refresh_prescriptions(range(first_id, last_id + 1), using=using)
+        return 0
     for attempt in range(max_retries + 1):
         try:
-            with transaction.atomic(using=using, durable=True), connections[using].cursor() as cursor:
+            with transaction.atomic(using=using), connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 projection.refresh_prescriptions(range(first_id, last_id + 1), using=using)
             return attempt

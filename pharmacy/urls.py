@@ -1,11 +1,13 @@
 """Read routes under /api/pharmacy/."""
 
 from django.urls import path, register_converter
+from django.urls.converters import get_converters
 
 from hospital.converters import BigIntConverter
 from pharmacy import views
 
-register_converter(BigIntConverter, "bigint")
+if "bigint" not in get_converters():  # also registered by prescriptions.urls
+    register_converter(BigIntConverter, "bigint")
 
 urlpatterns = [
     path("itens/", views.ItemListApi.as_view(), name="pharmacy-items"),
