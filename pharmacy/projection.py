@@ -1,7 +1,8 @@
 """The projection contract: recompute read models from the write model.
 
-These functions are thin entry points into the SQL installed by
-`pharmacy/migrations/0002_sync.py` (source in `pharmacy/sql/0002_sync.sql`):
+These functions are thin entry points into the SQL installed by the pharmacy
+migrations (source in `pharmacy/sql/`: `0002_sync.sql` documents the design,
+later files such as `0004_faster_sync.sql` supersede some definitions):
 the write-table triggers, this module, `rebuild_read_model` and
 `verify_read_model --repair` all run the same plpgsql functions, so live sync,
 rebuild and repair cannot disagree.
