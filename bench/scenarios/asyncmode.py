@@ -1,0 +1,235 @@
+"""5–6. Asynchronous mode: relay throughput, end-to-end lag, celery fan-out, peak memory.
+
+- Bare baseline: the claim-and-delete loop in SQL (`FOR UPDATE SKIP LOCKED`,
+  1,000 per batch) over a `backlog` of pending events.
+- Relay: `outbox.relay.run(once=True)` (what `manage.py outbox_relay --once`
+  runs) in a warm Django process, draining the same backlog into the run's
+  private Redis.
+- Lag: relay + Celery worker + gunicorn running; commands at a steady
+  `lag_rate`/s from two clients; a poller (every 2 ms) records when each
+  prescription's rows become visible in the flat read table.
+- Fan-out: renaming the fan-out doctors, time until every row shows it.
+- Memory: peak RSS (VmHWM) of web, worker and relay during all of the above.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import importlib.util
+import queue
+import threading
+import time
+
+from bench import db, services
+from bench.context import Context, log, pct
+from bench.scenarios.fanout import rename
+from bench.sql import backlog_events
+
+KEYS = ["relay.events_per_s", "lag.p50_ms", "lag.p99_ms", "fanout.celery_50k_ms", "fanout.celery_1k_ms"]
+MEMORY_KEYS = ["memory.web_peak_mib", "memory.worker_peak_mib", "memory.relay_peak_mib"]
+
+
+def projector_present() -> bool:
+    return any(importlib.util.find_spec(m) is not None for m in ("pharmacy.tasks", "outbox.tasks"))
+
+
+def _mark_all_projected(conn) -> None:
+    conn.execute("UPDATE outbox_events SET projected_at = now() WHERE projected_at IS NULL")
+
+
+def bare_claim_delete(ctx: Context) -> None:
+    conn = ctx.conn
+    n = ctx.cfg.backlog
+    _mark_all_projected(conn)
+    conn.execute(backlog_events(1, n, ctx.cfg.prescriptions))
+    conn.execute("VACUUM ANALYZE outbox_events")
+    t0 = time.perf_counter()
+    done = 0
+    while True:
+        with conn.transaction():
+            rows = conn.execute(
+                "WITH c AS (SELECT id FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL "
+                "ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED) "
+                "DELETE FROM outbox_events o USING c WHERE o.id = c.id RETURNING o.id, o.payload"
+            ).fetchall()
+        if not rows:
+            break
+        done += len(rows)
+    seconds = time.perf_counter() - t0
+    ctx.put("relay.bare_claim_delete_per_s", done / seconds)
+
+
+def relay_throughput(ctx: Context) -> None:
+    conn = ctx.conn
+    n = ctx.cfg.backlog
+    _mark_all_projected(conn)
+    conn.execute(backlog_events(1, n, ctx.cfg.prescriptions))
+    conn.execute("VACUUM ANALYZE outbox_events")
+    result = ctx.pool.run("relay_drain")[0]
+    published = result["published"]
+    ctx.detail("relay", "drain", {"events": n, **result, "seconds": round(result["seconds"], 3)})
+    if published < n:
+        ctx.notes.append(f"outbox relay published {published} of {n} backlog events: {result['errors']}")
+    ctx.put("relay.events_per_s", published / result["seconds"])
+    bare = ctx.metrics.get("relay.bare_claim_delete_per_s")
+    if isinstance(bare, float):
+        ctx.put("relay.vs_bare_claim_delete", ctx.metrics["relay.events_per_s"] / bare)
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    from hospital.embedded import redis_py_url
+
+    redis.Redis.from_url(redis_py_url(url)).flushall()
+
+
+def _wait_visible(conn, prescricao_id: int, timeout: float) -> float | None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if conn.execute(f"SELECT 1 FROM {db.FLAT_TABLE} WHERE id_prescricao = %s LIMIT 1", [prescricao_id]).fetchone():
+            return time.monotonic() - t0
+        time.sleep(0.01)
+    return None
+
+
+def _converge(conn, medico_id: int, name: str, timeout: float) -> float | None:
+    t0 = time.perf_counter()
+    rename(conn, medico_id, name)
+    while time.perf_counter() - t0 < timeout:
+        stale = conn.execute(
+            f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s AND nome_medico <> %s", [medico_id, name]
+        ).fetchone()[0]
+        if not stale:
+            return time.perf_counter() - t0
+        time.sleep(0.02)
+    return None
+
+
+def _lag(ctx: Context, web_port: int) -> None:
+    cfg = ctx.cfg
+    pool = ctx.pool
+    stop = threading.Event()
+    outstanding: dict[int, float] = {}
+    lags: list[float] = []
+
+    def poller():
+        with db.connect(ctx.url) as conn:
+            while not stop.is_set() or outstanding:
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        _, pid, t_commit = pool.stream.get_nowait()
+                        outstanding[pid] = t_commit
+                if outstanding:
+                    seen = conn.execute(
+                        f"SELECT DISTINCT id_prescricao FROM {db.FLAT_TABLE} WHERE id_prescricao = ANY(%s)",
+                        [list(outstanding)],
+                    ).fetchall()
+                    now = time.monotonic()
+                    for (pid,) in seen:
+                        lags.append(now - outstanding.pop(pid))
+                if stop.is_set() and time.monotonic() > deadline_after_stop[0]:
+                    break
+                time.sleep(0.002)
+
+    def web_load():  # light read traffic, so the web process's memory reflects serving requests
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                conn = http.client.HTTPConnection("127.0.0.1", web_port, timeout=10)
+                conn.request("GET", "/api/pharmacy/status/", headers={"Authorization": f"Token {ctx.token}"})
+                conn.getresponse().read()
+                conn.close()
+            stop.wait(0.2)
+
+    deadline_after_stop = [float("inf")]
+    threads = [threading.Thread(target=poller, daemon=True), threading.Thread(target=web_load, daemon=True)]
+    for t in threads:
+        t.start()
+    drivers = 2
+    start_at = time.monotonic() + 0.5
+    results = pool.run(
+        "paced_commands", workers=drivers, per_worker=lambda i: {"seed": 7000 + i},
+        rate=cfg.lag_rate / drivers, seconds=cfg.lag_seconds, start_at=start_at, scale=ctx.scale,
+    )  # fmt: skip
+    deadline_after_stop[0] = time.monotonic() + cfg.converge_timeout
+    stop.set()
+    for t in threads:
+        t.join(cfg.converge_timeout + 10)
+    sent = sum(r["count"] for r in results)
+    wall = max(r["seconds"] for r in results)
+    ctx.detail(
+        "lag",
+        "run",
+        {"commands": sent, "achieved_rate": round(sent / wall, 1), "seen": len(lags),
+         "never_seen": sent - len(lags), "driver_max_late_s": round(max(r["max_late_s"] for r in results), 3)},
+    )  # fmt: skip
+    if len(lags) < sent:
+        ctx.notes.append(f"async lag: {sent - len(lags)} of {sent} prescriptions not visible within the timeout")
+    ctx.put("lag.p50_ms", pct(lags, 50) * 1000)
+    ctx.put("lag.p99_ms", pct(lags, 99) * 1000)
+    ctx.put("lag.max_ms", max(lags, default=float("nan")) * 1000)
+    ctx.put("lag.commands_per_s", sent / wall)
+
+
+def run(ctx: Context) -> None:
+    missing = []
+    if not db.table_exists(ctx.conn, db.FLAT_TABLE):
+        missing.append("read tables (issue 3)")
+    if "outbox_relay" not in ctx.features["commands"]:
+        missing.append("manage.py outbox_relay (issue 4)")
+    if not ctx.features["sync_mode"]:
+        missing.append("sync-mode switch (issue 4)")
+    if missing:
+        ctx.pending(KEYS + MEMORY_KEYS, "needs " + ", ".join(missing))
+        return
+    conn = ctx.conn
+    db.set_sync_mode(conn, "celery")
+    try:
+        bare_claim_delete(ctx)
+    except Exception as exc:  # the baseline is informative only
+        ctx.notes.append(f"bare claim-and-delete baseline failed: {exc}")
+    redis_url = ctx.env["REDIS_URL"]
+    env = {**ctx.env, "READ_MODEL_SYNC": "celery"}
+    running: dict[str, services.Service] = {}
+    try:
+        relay_throughput(ctx)
+        _flush_redis(redis_url)
+        _mark_all_projected(conn)
+        if not projector_present():
+            ctx.pending(
+                ["lag.p50_ms", "lag.p99_ms", "fanout.celery_50k_ms", "fanout.celery_1k_ms", *MEMORY_KEYS],
+                "Celery projector tasks not landed (issue 4)",
+            )
+            return
+        running["web"], web_port = services.gunicorn(env, ctx.cfg.web_workers, ctx.log_dir)
+        running["worker"] = services.celery_worker(env, ctx.cfg.celery_concurrency, ctx.log_dir)
+        running["relay"] = services.manage("relay", ["outbox_relay"], env, ctx.log_dir)
+        # Warm-up: one command through the whole path.
+        pid = ctx.pool.run("paced_commands", rate=1, seconds=1, start_at=time.monotonic(), seed=1, scale=ctx.scale)[0]
+        first = ctx.pool.stream.get(timeout=30)[1]
+        warm = _wait_visible(conn, first, 90)
+        ctx.detail("lag", "warmup_visible_s", warm)
+        if warm is None:
+            raise RuntimeError(
+                f"the async path did not project a warm-up command in 90 s: worker log {running['worker'].tail()}"
+                f" relay log {running['relay'].tail()}"
+            )
+        del pid
+        for label, medico_id in (("1k", 2), ("50k", 1)):
+            took = _converge(conn, medico_id, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
+            ctx.put(f"fanout.celery_{label}_ms", None if took is None else took * 1000)
+        _lag(ctx, web_port)
+        for role in ("web", "worker", "relay"):
+            rss = services.peak_rss_mib(running[role].pid)
+            ctx.detail("memory", role, rss)
+            ctx.put(f"memory.{role}_peak_mib", rss["sum_mib"])
+        for role in ("web", "worker", "relay"):
+            if not running[role].alive():
+                ctx.notes.append(f"{role} exited early: {running[role].tail(600)}")
+    finally:
+        for name in ("relay", "worker", "web"):
+            if name in running:
+                running[name].stop()
+        db.set_sync_mode(conn, "trigger")
+        log("  async services stopped")
