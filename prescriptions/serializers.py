@@ -6,6 +6,8 @@ specialty, HH:MM, duplicates, ...) are the commands' and come back as
 `DomainError`s with stable codes.
 """
 
+import datetime as dt
+
 from rest_framework import serializers
 
 from prescriptions.models import Prescricao, PrescricaoMedicamento
@@ -50,6 +52,9 @@ class PrescriptionOutputSerializer(serializers.ModelSerializer):
     id_prescricao = serializers.IntegerField(source="pk")
     id_medico = serializers.IntegerField(source="medico_id")
     id_paciente = serializers.IntegerField(source="paciente_id")
+    # UTC with "Z", the format of the pharmacy's documents, so both sides show the same instant the same way.
+    data_prescricao = serializers.DateTimeField(default_timezone=dt.UTC)
+    cancelada_em = serializers.DateTimeField(default_timezone=dt.UTC, allow_null=True)
     medicamentos = ItemOutputSerializer(source="itens", many=True)
 
     class Meta:

@@ -38,7 +38,7 @@ def test_create_answers_201_with_prescription_and_event_position(writer_client, 
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["id_medico"] == cardiologista.pk and data["status"] == "ativa"
-    assert data["data_prescricao"].startswith("2023-05-20T11:30:00")  # America/Sao_Paulo
+    assert data["data_prescricao"] == "2023-05-20T14:30:00Z"
     assert [(m["id_medicamento"], m["horario"], m["dosagem"]) for m in data["medicamentos"]] == [
         (aspirina.pk, "08:00", "100mg")
     ]
