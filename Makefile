@@ -16,6 +16,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= .data
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 export DATA_DIR
 
 .DEFAULT_GOAL := help
@@ -49,14 +50,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The bench starts its own processes; the wrapper supplies a database when DATABASE_URL is unset.
 bench: $(STAMP)
-	@if [ -f bench/__main__.py ]; then \
-		$(PY) -m hospital.embedded run -- $(PY) -m bench; \
-	elif [ -f bench/run.py ]; then \
-		$(PY) -m hospital.embedded run -- $(PY) bench/run.py; \
-	else \
-		echo "bench/ has no runner yet (bench/__main__.py or bench/run.py)"; exit 1; \
-	fi
+	$(PY) -m hospital.embedded run -- $(PY) -m bench $(BENCH_ARGS)
 
 clean-data: $(STAMP)
 	$(PY) -m hospital.embedded stop
