@@ -22,6 +22,7 @@ from django.db import models
 from django.utils import timezone
 
 PENDING = models.Q(projected_at__isnull=True, dead_lettered_at__isnull=True)
+UNPUBLISHED = PENDING & models.Q(published_at__isnull=True)
 
 
 class OutboxEvent(models.Model):
@@ -44,10 +45,10 @@ class OutboxEvent(models.Model):
         verbose_name_plural = "eventos do outbox"
         ordering = ["id"]
         indexes = [
-            # The relay's claim scan and the read-after check: pending events by position.
+            # Backlog, status and the read-after check: events the read models do not reflect yet.
             models.Index(fields=["id"], name="outbox_pending_v2", condition=PENDING),
-            # Head-of-aggregate check: earlier pending events of the same aggregate.
-            models.Index(fields=["aggregate_type", "aggregate_id", "id"], name="outbox_pending_agg", condition=PENDING),
+            # The relay's claim scan: events waiting to be (re)published, by position.
+            models.Index(fields=["id"], name="outbox_unpublished", condition=UNPUBLISHED),
             models.Index(fields=["aggregate_type", "aggregate_id", "id"], name="outbox_aggregate"),
             models.Index(fields=["id"], name="outbox_dead", condition=models.Q(dead_lettered_at__isnull=False)),
         ]

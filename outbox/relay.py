@@ -23,8 +23,8 @@ higher positions (its transaction took the number first, committed later) --
 the bug that makes cursor-based relays ("everything after the last position I
 published") skip events forever. This relay has no cursor and never skips:
 
-- it claims by **state** (`projected_at IS NULL`, not dead-lettered, not
-  leased), so a late-committing event is simply claimed by the next pass
+- it claims by **state** (`published_at IS NULL`, not projected, not
+  dead-lettered, not leased), so a late-committing event is simply claimed by the next pass
   whatever its position;
 - it claims only events whose writing transaction id (`xid`, recorded per
   event) is below `pg_snapshot_xmin(pg_current_snapshot())`: every
@@ -42,7 +42,8 @@ published") skip events forever. This relay has no cursor and never skips:
   position order, and a dead-lettered event does not block its successors.
 - at-least-once end to end: an event published but not projected after
   `OUTBOX_REPUBLISH_AFTER` (message lost with a Redis restart, worker killed
-  before acking) is published again. Duplicates are harmless: the projector
+  before acking) goes back to unpublished (`requeue_lost`) and is published
+  again. Duplicates are harmless: the projector
   recomputes rows from the write model (see `pharmacy.projector`).
 
 The relay wakes on `LISTEN outbox_events` (an insert trigger NOTIFYs at
@@ -65,36 +66,46 @@ logger = logging.getLogger(__name__)
 CHANNEL = "outbox_events"
 TASK_NAME = "pharmacy.apply_events"
 
-# `_PUBLISHABLE` is "still has to be (re)published": not projected, not dead,
-# never published or published so long ago that the message must be lost.
-_PUBLISHABLE = """
-    {t}.projected_at IS NULL AND {t}.dead_lettered_at IS NULL
-    AND ({t}.published_at IS NULL OR {t}.published_at < now() - make_interval(secs => %(republish)s))
-"""
+_UNPUBLISHED = "published_at IS NULL AND projected_at IS NULL AND dead_lettered_at IS NULL"
 
+# Candidates: the first `batch` claimable events by position (index `outbox_unpublished`).
+# Blockers: unpublished events before the last candidate that are NOT candidates
+# (leased by another relay, backing off, above the horizon, locked): a candidate
+# is claimed only if no blocker of its aggregate precedes it. The blocker scan
+# is a bounded range of the same small index, so the cost stays O(batch +
+# in-flight) whatever the table's statistics say.
 CLAIM_SQL = f"""
 WITH candidates AS (
     SELECT e.id, e.aggregate_type, e.aggregate_id
     FROM outbox_events e
-    WHERE {_PUBLISHABLE.format(t="e")}
+    WHERE {_UNPUBLISHED}
       AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
       AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY e.id
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
+), blockers AS (
+    SELECT b.aggregate_type, b.aggregate_id, min(b.id) AS first_id
+    FROM outbox_events b
+    WHERE {_UNPUBLISHED}
+      AND b.id < (SELECT max(id) FROM candidates)
+      AND b.id NOT IN (SELECT id FROM candidates)
+    GROUP BY b.aggregate_type, b.aggregate_id
 ), heads AS (
     SELECT c.id FROM candidates c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM outbox_events b
-        WHERE b.aggregate_type = c.aggregate_type AND b.aggregate_id = c.aggregate_id AND b.id < c.id
-          AND {_PUBLISHABLE.format(t="b")}
-          AND b.id NOT IN (SELECT id FROM candidates)
-    )
+    LEFT JOIN blockers k ON k.aggregate_type = c.aggregate_type AND k.aggregate_id = c.aggregate_id
+    WHERE k.first_id IS NULL OR c.id < k.first_id
 )
 UPDATE outbox_events e
 SET next_attempt_at = now() + make_interval(secs => %(lease)s)
 FROM heads WHERE e.id = heads.id
 RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
+"""
+
+REQUEUE_SQL = """
+UPDATE outbox_events SET published_at = NULL, next_attempt_at = NULL
+WHERE projected_at IS NULL AND dead_lettered_at IS NULL
+  AND published_at < now() - make_interval(secs => %s)
 """
 
 
@@ -136,11 +147,7 @@ def backoff_seconds(attempts: int) -> float:
 
 def claim(batch_size: int | None = None) -> list[Claimed]:
     """Claim (lease) the next claimable events in position order; a short transaction of its own."""
-    params = {
-        "batch": batch_size or settings.OUTBOX_BATCH_SIZE,
-        "lease": settings.OUTBOX_LEASE,
-        "republish": settings.OUTBOX_REPUBLISH_AFTER,
-    }
+    params = {"batch": batch_size or settings.OUTBOX_BATCH_SIZE, "lease": settings.OUTBOX_LEASE}
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, params)
         rows = cursor.fetchall()
@@ -217,6 +224,16 @@ def record_failure(ids: Sequence[int], error: str) -> int:
     if dead:
         logger.error("outbox: %d event(s) dead-lettered: %s", dead, error[:200])
     return dead
+
+
+def requeue_lost() -> int:
+    """Events published `OUTBOX_REPUBLISH_AFTER` ago and still not projected: their message was lost; publish again."""
+    with connection.cursor() as cursor:
+        cursor.execute(REQUEUE_SQL, [settings.OUTBOX_REPUBLISH_AFTER])
+        count = cursor.rowcount
+    if count:
+        logger.warning("outbox: %d published event(s) never projected; publishing them again", count)
+    return count
 
 
 def _chunks(events: list[Claimed], size: int) -> list[list[Claimed]]:
@@ -361,9 +378,14 @@ def run(
     listener = None if once else Listener()
     outage = 0
     last_purge = 0.0 if not once else time.monotonic()
+    last_requeue = 0.0
+    requeue_every = max(1.0, settings.OUTBOX_REPUBLISH_AFTER / 4)
     try:
         while not should_stop():
             try:
+                if time.monotonic() - last_requeue >= requeue_every:
+                    last_requeue = time.monotonic()
+                    requeue_lost()
                 claimed = relay_batch(publish, stats=stats)
                 if outage:
                     log(f"broker de volta após {outage} tentativa(s)")
