@@ -1,0 +1,191 @@
+"""The Celery projector: applies outbox events to both read models (celery mode).
+
+An event is never applied "as a delta". Each event only names what changed
+(its aggregate); the projector maps it to the prescriptions whose read rows
+show that aggregate and recomputes them from the write model *as it is now*
+(`pharmacy.projection.refresh_prescriptions`). Hence:
+
+- **idempotent**: applying an event twice writes nothing the second time;
+- **order-safe**: a late, duplicated or reordered event recomputes from the
+  current state, never from the event's stale payload;
+- **no regression under concurrency**: refreshes of one prescription are
+  serialized by a transaction-scoped advisory lock, taken for all the batch's
+  prescriptions in sorted order (no deadlocks between workers); the refresh
+  reads the write model after acquiring it, so whoever refreshes last has
+  the newest snapshot. A write committed after that snapshot has its own
+  event, which refreshes again.
+
+Master-data events (Medico, Paciente, Medicamento) fan out to the
+prescriptions that show the record, in chunks of `CHUNK` prescriptions per
+transaction. Only after its prescriptions are refreshed is an event marked
+`projected_at`; a crash in between just means it is applied again.
+
+Failures: database hiccups (`OperationalError`: lost connection, deadlock)
+propagate so the Celery task retries the whole message. Anything else is
+isolated per prescription and charged to the events that need it
+(`outbox.relay.record_failure`: backoff, then dead letter) while every other
+event of the message is projected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import OperationalError, connection, transaction
+
+from outbox.relay import record_failure
+from pharmacy.projection import refresh_prescriptions
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 200
+LOCK_CLASS = 7171  # advisory lock namespace: (LOCK_CLASS, prescription id)
+
+# aggregate type -> SQL listing (aggregate id, prescription id) for the prescriptions that show it
+_FAN_OUT = {
+    "Medico": "SELECT id_medico, id FROM prescricoes WHERE id_medico = ANY(%s)",
+    "Paciente": "SELECT id_paciente, id FROM prescricoes WHERE id_paciente = ANY(%s)",
+    "Medicamento": "SELECT DISTINCT id_medicamento, id_prescricao FROM prescricao_medicamentos "
+    "WHERE id_medicamento = ANY(%s)",
+}
+
+
+class UnknownAggregate(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    aggregate_type: str
+    aggregate_id: int
+    event_type: str = ""
+
+    @classmethod
+    def from_message(cls, item: Sequence) -> Event:
+        return cls(int(item[0]), str(item[1]), int(item[2]), str(item[3]) if len(item) > 3 else "")
+
+
+@dataclass
+class ApplyResult:
+    projected: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    dead_lettered: int = 0
+
+
+def _resolve(events: Sequence[Event]) -> tuple[dict[int, set[int]], dict[int, str]]:
+    """Map each event to the prescriptions it touches; unknown aggregates fail."""
+    touched: dict[int, set[int]] = {}
+    failed: dict[int, str] = {}
+    by_type: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        by_type[event.aggregate_type].append(event)
+    for aggregate_type, group in by_type.items():
+        if aggregate_type == "Prescricao":
+            for event in group:
+                touched[event.id] = {event.aggregate_id}
+            continue
+        sql = _FAN_OUT.get(aggregate_type)
+        if sql is None:
+            for event in group:
+                failed[event.id] = f"tipo de agregado desconhecido: {aggregate_type!r}"
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [sorted({e.aggregate_id for e in group})])
+            shown_in: dict[int, set[int]] = defaultdict(set)
+            for aggregate_id, prescription_id in cursor.fetchall():
+                shown_in[aggregate_id].add(prescription_id)
+        for event in group:
+            touched[event.id] = set(shown_in.get(event.aggregate_id, ()))
+    return touched, failed
+
+
+def refresh_locked(prescription_ids: Iterable[int]) -> None:
+    """Recompute these prescriptions in one transaction, holding their advisory locks (sorted: no deadlock)."""
+    ids = sorted(set(prescription_ids))
+    if not ids:
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM "
+                "(SELECT DISTINCT (id %% 2147483647)::int AS k FROM unnest(%s::bigint[]) AS id ORDER BY 1) AS keys",
+                [LOCK_CLASS, ids],
+            )
+        refresh_prescriptions(ids)
+
+
+def _mark_projected(event_ids: list[int]) -> None:
+    if not event_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE outbox_events SET projected_at = now(), next_attempt_at = NULL, last_error = '', "
+            "dead_lettered_at = NULL WHERE id = ANY(%s) AND projected_at IS NULL",
+            [event_ids],
+        )
+
+
+def apply_events(events: Sequence[Event]) -> ApplyResult:
+    """Apply one message's events (see module doc). Raises `OperationalError` for a retry of the whole message."""
+    result = ApplyResult()
+    touched, failed = _resolve(events)
+    result.failed.update(failed)
+    bad: dict[int, str] = {}
+    all_ids = sorted({pid for ids in touched.values() for pid in ids})
+    for start in range(0, len(all_ids), CHUNK):
+        chunk = all_ids[start : start + CHUNK]
+        try:
+            refresh_locked(chunk)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            logger.warning("projector: refreshing %d prescriptions failed (%s); isolating", len(chunk), exc)
+            for pid in chunk:
+                try:
+                    refresh_locked([pid])
+                except OperationalError:
+                    raise
+                except Exception as one_exc:
+                    bad[pid] = f"{type(one_exc).__name__}: {one_exc}"
+    for event in events:
+        if event.id in result.failed:
+            continue
+        broken = sorted(touched[event.id] & bad.keys())
+        if broken:
+            result.failed[event.id] = f"prescrição {broken[0]}: {bad[broken[0]]}"
+        else:
+            result.projected.append(event.id)
+    _mark_projected(result.projected)
+    for event_id, error in result.failed.items():
+        result.dead_lettered += record_failure([event_id], f"projeção falhou: {error}")
+    return result
+
+
+def catch_up(*, upto: int | None = None, batch_size: int = 500) -> int:
+    """Apply every pending event (up to position `upto`) in this process, without the broker.
+
+    Used by the mode switch so the read models are complete before verifying;
+    safe while workers run too (same locks, idempotent). Returns how many
+    events were projected; events that fail stay pending (backoff, dead letter).
+    """
+    projected = 0
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, aggregate_type, aggregate_id, event_type FROM outbox_events "
+                "WHERE projected_at IS NULL AND dead_lettered_at IS NULL "
+                "AND id > %s AND (%s::bigint IS NULL OR id <= %s) "
+                "ORDER BY id LIMIT %s",
+                [after, upto, upto, batch_size],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return projected
+        result = apply_events([Event(*row) for row in rows])
+        projected += len(result.projected)
+        after = rows[-1][0]
