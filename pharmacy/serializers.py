@@ -85,4 +85,7 @@ class SyncStatusSerializer(serializers.Serializer):
     oldest_pending_age_seconds = serializers.FloatField(allow_null=True)
     dead_letters = serializers.IntegerField()
     last_position = serializers.IntegerField(allow_null=True)
+    projection_position = serializers.IntegerField(
+        help_text="Posição do outbox até a qual os modelos de leitura refletem todos os eventos (X-Read-After)."
+    )
     lag_events = serializers.IntegerField(help_text="Atraso dos modelos de leitura, em eventos (0 em modo trigger).")

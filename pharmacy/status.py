@@ -6,6 +6,8 @@
   dead-lettered); `unpublished`: events the relay has not handed to the
   broker; `oldest_pending_age_seconds`: age of the oldest backlog event
   (null when there is none); `dead_letters`: events given up on.
+- `projection_position`: every committed event up to this outbox position is
+  reflected by the read models (what `X-Read-After` waits for);
 - `lag_events`: how far the read models trail the write model in events; in
   trigger mode that is 0 by construction (same transaction).
 
@@ -19,7 +21,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from outbox.models import PENDING, OutboxEvent, SyncState
+from outbox.models import PENDING, UNPUBLISHED, OutboxEvent, SyncState
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class SyncStatus:
     oldest_pending_age_seconds: float | None
     dead_letters: int
     last_position: int | None
+    projection_position: int
     lag_events: int
 
     def as_dict(self) -> dict:
@@ -43,7 +46,8 @@ def sync_status() -> SyncStatus:
     database_mode = SyncState.objects.filter(pk=1).values("mode")[:1]
     stats = OutboxEvent.objects.aggregate(
         backlog=Count("id", filter=PENDING),
-        unpublished=Count("id", filter=Q(published_at__isnull=True, dead_lettered_at__isnull=True)),
+        unpublished=Count("id", filter=UNPUBLISHED),
+        first_pending=Min("id", filter=PENDING),
         oldest_pending_at=Min("occurred_at", filter=PENDING),
         dead_letters=Count("id", filter=Q(dead_lettered_at__isnull=False)),
         last_position=Max("id"),
@@ -60,5 +64,8 @@ def sync_status() -> SyncStatus:
         oldest_pending_age_seconds=round((timezone.now() - oldest).total_seconds(), 3) if oldest else None,
         dead_letters=stats["dead_letters"],
         last_position=stats["last_position"],
+        projection_position=(
+            stats["first_pending"] - 1 if stats["first_pending"] is not None else (stats["last_position"] or 0)
+        ),
         lag_events=0 if db_mode == "trigger" else stats["backlog"],
     )

@@ -4,13 +4,14 @@ Every request costs a constant number of queries (pinned in
 tests/pharmacy/test_api.py): the permission check plus one query per view.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospital.permissions import CanReadPharmacy
+from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
 from pharmacy import selectors
 from pharmacy.filters import ItemFilter
 from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
@@ -19,7 +20,14 @@ from pharmacy.status import sync_status
 ERRORS = {
     401: OpenApiResponse(description="Não autenticado."),
     403: OpenApiResponse(description="Usuário sem permissão de leitura (grupo 'farmacia')."),
+    503: OpenApiResponse(description="X-Read-After: a projeção ainda não chegou à posição pedida (veja Retry-After)."),
 }
+READ_AFTER = OpenApiParameter(
+    READ_AFTER_HEADER,
+    int,
+    OpenApiParameter.HEADER,
+    description="Posição do outbox (X-Event-Position de um comando) que a resposta deve refletir.",
+)
 
 
 class ItemCursorPagination(CursorPagination):
@@ -31,13 +39,16 @@ class ItemCursorPagination(CursorPagination):
     max_page_size = 500
 
 
-class ReadApi:
+class ReadApi(ReadAfterMixin):
+    """Read endpoints honour `X-Read-After: <outbox position>` (read-your-writes; 503 + Retry-After on timeout)."""
+
     permission_classes = [CanReadPharmacy]
 
 
 @extend_schema_view(
     get=extend_schema(
         tags=["pharmacy"],
+        parameters=[READ_AFTER],
         summary="Fila da farmácia: um item por medicamento prescrito (prescrições ativas)",
         responses={200: WorklistItemSerializer(many=True), **ERRORS},
     )
@@ -54,6 +65,7 @@ class ItemListApi(ReadApi, generics.ListAPIView):
 @extend_schema_view(
     get=extend_schema(
         tags=["pharmacy"],
+        parameters=[READ_AFTER],
         summary="Documento da prescrição",
         responses={
             200: PrescriptionDocumentSerializer,
@@ -75,6 +87,7 @@ class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
 class StatusApi(ReadApi, APIView):
     @extend_schema(
         tags=["pharmacy"],
+        parameters=[READ_AFTER],
         summary="Estado da sincronização dos modelos de leitura",
         responses={200: SyncStatusSerializer, **ERRORS},
     )

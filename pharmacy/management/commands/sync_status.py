@@ -26,6 +26,7 @@ class Command(BaseCommand):
             f"unpublished:        {status['unpublished']}",
             f"dead letters:       {status['dead_letters']}",
             f"last position:      {status['last_position'] or '-'}",
+            f"projected up to:    {status['projection_position']}",
             f"read-model lag:     {status['lag_events']} events",
         ]
         self.stdout.write("\n".join(lines))
