@@ -14,7 +14,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DATA_DIR ?= .data
+DATA_DIR ?= $(CURDIR)/.data
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 export DATA_DIR
