@@ -255,38 +255,58 @@ def relay_batch(
     if not claimed:
         return 0
     published: list[int] = []
+    held: set[tuple[str, int]] = set()  # aggregates with a failed event: their later events wait behind it
+    released: list[int] = []
     try:
         for chunk in _chunks(claimed, settings.OUTBOX_MESSAGE_SIZE):
+            sendable = [e for e in chunk if (e.aggregate_type, e.aggregate_id) not in held]
+            released += [e.id for e in chunk if (e.aggregate_type, e.aggregate_id) in held]
+            if not sendable:
+                continue
             try:
-                publish(chunk)
+                publish(sendable)
             except BrokerUnavailable:
                 raise
             except Exception as exc:  # a message the broker refused: isolate the offending event(s)
-                _publish_one_by_one(chunk, publish, published, stats, exc)
+                _publish_one_by_one(sendable, publish, published, held, released, stats, exc)
             else:
-                published.extend(event.id for event in chunk)
+                published.extend(event.id for event in sendable)
     except BrokerUnavailable as exc:
         if published:
             _mark_published(published)
-        _release([e.id for e in claimed if e.id not in set(published)], f"broker indisponível: {exc}")
+        done = set(published)
+        _release([e.id for e in claimed if e.id not in done], f"broker indisponível: {exc}")
         stats.published += len(published)
         raise
     if published:
         _mark_published(published)
+    if released:
+        _release(released, "aguardando um evento anterior do mesmo agregado")
     stats.published += len(published)
     return len(claimed)
 
 
 def _publish_one_by_one(
-    chunk: list[Claimed], publish: Publisher, published: list[int], stats: RelayStats, first_error: Exception
+    chunk: list[Claimed],
+    publish: Publisher,
+    published: list[int],
+    held: set[tuple[str, int]],
+    released: list[int],
+    stats: RelayStats,
+    first_error: Exception,
 ) -> None:
     logger.warning("outbox: publishing %d events failed (%s); retrying them one by one", len(chunk), first_error)
     for event in chunk:
+        aggregate = (event.aggregate_type, event.aggregate_id)
+        if aggregate in held:
+            released.append(event.id)
+            continue
         try:
             publish([event])
         except BrokerUnavailable:
             raise
         except Exception as exc:
+            held.add(aggregate)
             stats.failed += 1
             stats.dead_lettered += record_failure([event.id], f"publicação falhou: {type(exc).__name__}: {exc}")
         else:

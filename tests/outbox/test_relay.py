@@ -1,0 +1,156 @@
+"""The relay against the real database: order, leases, per-aggregate order, late commits, failures, purge."""
+
+import datetime as dt
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from outbox import relay
+from outbox.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _add(aggregate_id: int, aggregate_type: str = "Prescricao") -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
+            "last_error) VALUES ('Teste', %s, %s, '{}', now(), 0, '') RETURNING id",
+            [aggregate_type, aggregate_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def _other_connection() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params)
+
+
+def test_publishes_in_position_order_in_batches_and_marks_published(celery_mode, publisher, settings):
+    settings.OUTBOX_MESSAGE_SIZE = 3
+    ids = [_add(n) for n in range(7)]
+    assert relay.relay_batch(publisher) == 7
+    assert publisher.messages == [ids[0:3], ids[3:6], ids[6:7]]
+    assert not OutboxEvent.objects.filter(pk__in=ids, published_at__isnull=True).exists()
+    assert relay.relay_batch(publisher) == 0  # nothing twice
+
+
+def test_broker_down_publishes_nothing_counts_no_attempt_and_later_delivers(celery_mode, publisher):
+    ids = [_add(n) for n in range(3)]
+    publisher.fail_with = relay.BrokerUnavailable("connection refused")
+    with pytest.raises(relay.BrokerUnavailable):
+        relay.relay_batch(publisher)
+    events = OutboxEvent.objects.filter(pk__in=ids)
+    assert all(e.published_at is None and e.attempts == 0 and e.next_attempt_at is None for e in events)
+    assert "broker" in events[0].last_error
+    publisher.fail_with = None
+    assert relay.relay_batch(publisher) == 3
+    assert publisher.published == ids
+
+
+def test_a_late_committing_transaction_is_never_skipped(celery_mode, publisher):
+    """Position p1 taken by a transaction that commits after p2: p2 waits at the horizon, then both go, in order."""
+    late = _other_connection()
+    try:
+        late.execute(
+            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
+            "last_error) VALUES ('Tardio', 'Prescricao', 1, '{}', now(), 0, '')"
+        )
+        p2 = _add(2)  # commits now, with a higher position
+        assert relay.relay_batch(publisher) == 0  # p2's transaction is above the horizon while p1's is open
+        late.commit()
+    finally:
+        late.close()
+    p1 = OutboxEvent.objects.get(event_type="Tardio").pk
+    assert p1 < p2
+    assert relay.relay_batch(publisher) == 2
+    assert publisher.published == [p1, p2]
+
+
+def test_two_relays_split_the_work_but_never_overtake_within_an_aggregate(celery_mode, publisher):
+    first_x = _add(1)
+    other = _add(2)
+    second_x = _add(1)
+    # Relay A leases the first event of aggregate 1 and has not published it yet.
+    leased = relay.claim(batch_size=1)
+    assert [c.id for c in leased] == [first_x]
+    # Relay B: takes aggregate 2, but not aggregate 1's second event while the first is in flight.
+    assert relay.relay_batch(publisher) == 1
+    assert publisher.published == [other]
+    # Relay A publishes: now B may go on with aggregate 1.
+    OutboxEvent.objects.filter(pk=first_x).update(published_at=timezone.now(), next_attempt_at=None)
+    assert relay.relay_batch(publisher) == 1
+    assert publisher.published == [other, second_x]
+
+
+def test_failures_back_off_then_dead_letter_without_blocking_others(celery_mode, publisher, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    settings.OUTBOX_BACKOFF_BASE = 0.0
+    poison, fine, after_poison = _add(1), _add(2), _add(1)
+    publisher.poison = {poison}
+    relay.relay_batch(publisher)
+    event = OutboxEvent.objects.get(pk=poison)
+    assert (event.attempts, event.dead_lettered_at, event.published_at) == (1, None, None)
+    assert "cannot serialize" in event.last_error
+    assert publisher.published == [fine]  # the rest of the message went out; 1's successor waits behind it
+    relay.relay_batch(publisher)
+    event.refresh_from_db()
+    assert event.attempts == 2 and event.dead_lettered_at is not None
+    relay.relay_batch(publisher)  # a dead letter no longer blocks its aggregate
+    assert publisher.published == [fine, after_poison]
+
+    publisher.poison = set()
+    call_command("outbox_redrive", str(poison))
+    event.refresh_from_db()
+    assert (event.attempts, event.dead_lettered_at) == (0, None)
+    relay.relay_batch(publisher)
+    assert publisher.published[-1] == poison
+
+
+def test_backoff_grows_exponentially_and_is_capped(settings):
+    settings.OUTBOX_BACKOFF_BASE, settings.OUTBOX_BACKOFF_MAX = 1, 10
+    assert [relay.backoff_seconds(n) for n in range(1, 6)] == [1, 2, 4, 8, 10]
+
+
+def test_lost_messages_are_published_again(celery_mode, publisher, settings):
+    settings.OUTBOX_REPUBLISH_AFTER = 60
+    event_id = _add(1)
+    relay.relay_batch(publisher)
+    assert relay.requeue_lost() == 0
+    OutboxEvent.objects.filter(pk=event_id).update(published_at=timezone.now() - dt.timedelta(minutes=5))
+    assert relay.requeue_lost() == 1
+    relay.relay_batch(publisher)
+    assert publisher.published == [event_id, event_id]
+
+
+def test_once_drains_and_exits(celery_mode, publisher, settings):
+    settings.OUTBOX_BATCH_SIZE = 10
+    ids = [_add(n) for n in range(25)]
+    stats = relay.run(once=True, publish=publisher)
+    assert stats.published == 25 and publisher.published == ids
+
+
+def test_purge_keeps_recent_pending_and_dead_letters(celery_mode):
+    old_done, old_dead, recent_done, pending = (_add(n) for n in range(4))
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    OutboxEvent.objects.filter(pk=old_done).update(projected_at=long_ago)
+    OutboxEvent.objects.filter(pk=old_dead).update(dead_lettered_at=long_ago, projected_at=None)
+    OutboxEvent.objects.filter(pk=recent_done).update(projected_at=timezone.now())
+    assert relay.purge(older_than_days=7) == 1
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) >= {old_dead, recent_done, pending}
+    assert not OutboxEvent.objects.filter(pk=old_done).exists()
+
+
+def test_listener_wakes_on_commit_of_an_event(celery_mode):
+    listener = relay.Listener()
+    try:
+        assert listener.wait(0.05) is False
+        _add(1)
+        assert listener.wait(5) is True
+    finally:
+        listener.close()
