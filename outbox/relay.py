@@ -27,11 +27,14 @@ published") skip events forever. This relay has no cursor and never skips:
   dead-lettered, not leased), so a late-committing event is simply claimed by the next pass
   whatever its position;
 - it claims only events whose writing transaction id (`xid`, recorded per
-  event) is below `pg_snapshot_xmin(pg_current_snapshot())`: every
-  transaction below that horizon has ended, so the set of claimable events
-  is closed -- nothing can appear in it later, with a lower position or
-  otherwise. The relay therefore publishes events in position order within
-  a horizon that never moves back, and an event of a still-running
+  event) is below the **horizon**: the oldest transaction of this database
+  still running (`pg_snapshot_xip` of the current snapshot, narrowed with
+  `pg_locks` to this database -- like `pg_snapshot_xmin` but not held back by
+  other databases on the server; see `horizon()`). Every transaction below
+  the horizon has ended, so the set of claimable events is closed -- nothing
+  can appear in it later, with a lower position or otherwise. The relay
+  therefore publishes events in position order within a horizon that never
+  moves back, and an event of a still-running
   transaction is never overtaken by a relay that later sees it. (Price: a
   long-running writing transaction delays relaying until it ends; it never
   loses anything.)
@@ -80,7 +83,7 @@ WITH candidates AS (
     FROM outbox_events e
     WHERE {_UNPUBLISHED}
       AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
-      AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+      AND e.xid < %(horizon)s::text::xid8
     ORDER BY e.id
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
@@ -100,6 +103,30 @@ UPDATE outbox_events e
 SET next_attempt_at = now() + make_interval(secs => %(lease)s)
 FROM heads WHERE e.id = heads.id
 RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
+"""
+
+# The horizon: the oldest transaction *of this database* still running (else the
+# next xid to be assigned). Every transaction with an xid holds a lock on some
+# relation of its database and an ExclusiveLock on its own transactionid until
+# it ends, so pg_locks names them; transactions of other databases on the same
+# server (which cannot write this outbox) do not hold the relay back.
+HORIZON_SQL = """
+WITH s AS (SELECT pg_current_snapshot() AS snap),
+ours AS (
+    SELECT t.transactionid::text::bigint AS xid32
+    FROM pg_locks t
+    WHERE t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted
+      AND t.pid <> pg_backend_pid()
+      AND t.pid IN (
+          SELECT l.pid FROM pg_locks l
+          WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      )
+)
+SELECT coalesce(
+    (SELECT min(x) FROM s, pg_snapshot_xip(s.snap) AS x
+     WHERE mod(x::text::bigint, 4294967296) IN (SELECT xid32 FROM ours)),
+    (SELECT pg_snapshot_xmax(snap) FROM s)
+)::text::bigint
 """
 
 REQUEUE_SQL = """
@@ -145,9 +172,22 @@ def backoff_seconds(attempts: int) -> float:
     return min(cap, base * (2 ** max(0, attempts - 1)))
 
 
+def horizon() -> int:
+    """The xid (as a 64-bit integer) below which every transaction of this database has ended.
+
+    Computed in its own statement, before the claim: a transaction below it
+    that is still running when the claim takes its snapshot was running
+    while this statement read pg_locks, so it would have lowered the horizon.
+    Hence no event below the horizon can become visible after the claim.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(HORIZON_SQL)
+        return int(cursor.fetchone()[0])
+
+
 def claim(batch_size: int | None = None) -> list[Claimed]:
     """Claim (lease) the next claimable events in position order; a short transaction of its own."""
-    params = {"batch": batch_size or settings.OUTBOX_BATCH_SIZE, "lease": settings.OUTBOX_LEASE}
+    params = {"batch": batch_size or settings.OUTBOX_BATCH_SIZE, "lease": settings.OUTBOX_LEASE, "horizon": horizon()}
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, params)
         rows = cursor.fetchall()

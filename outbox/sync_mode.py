@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import SyncMode, SyncState
+from outbox.relay import horizon
 
 
 def current_mode() -> str:
@@ -41,14 +42,11 @@ def set_mode(mode: str) -> int:
 
 
 def wait_for_horizon(xmax: int, *, timeout: float = 300.0, log: Callable[[str], None] = print) -> None:
-    """Block until every transaction that had started writing before `xmax` has ended."""
+    """Block until every transaction of this database that had an xid before `xmax` has ended."""
     deadline = time.monotonic() + timeout
     announced = False
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            xmin = int(cursor.fetchone()[0])
-        if xmin >= xmax:
+        if horizon() >= xmax:
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"transactions older than xid {xmax} still running after {timeout}s")
