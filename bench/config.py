@@ -28,6 +28,7 @@ class Config:
     celery_concurrency: int = 2
     converge_timeout: float = 120.0  # give up waiting for the async path after this long
     synchronous_commit: str = "off"  # of the bench database: "off" compares CPU work, not the disk's fsync
+    profile: bool = False  # cProfile the relay drain (top functions go to latest.json details)
     quick: bool = False
     keep_db: bool = False
     out_dir: str = ""

@@ -265,10 +265,26 @@ def paced_commands(worker: int, rate: float, seconds: float, start_at: float, se
     return {"count": total, "seconds": time.monotonic() - t0, "max_late_s": late}
 
 
-def relay_drain(worker: int) -> dict:
-    """`outbox.relay.run(once=True)` in-process: drains the outbox into the broker (no start-up timed)."""
+def relay_drain(worker: int, profile: bool = False) -> dict:
+    """`outbox.relay.run(once=True)` in-process: drains the outbox into the broker (no start-up timed).
+
+    `profile`: run under cProfile and return the top functions by cumulative time.
+    """
+    import cProfile
+    import pstats
+
     from outbox import relay
 
+    profiler = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
     stats = relay.run(once=True, log=lambda message: None)
-    return {"seconds": time.perf_counter() - t0, "published": stats.published, "errors": stats.errors[-3:]}
+    seconds = time.perf_counter() - t0
+    result = {"seconds": seconds, "published": stats.published, "errors": stats.errors[-3:]}
+    if profiler:
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        result["profile"] = out.getvalue()[-6000:]
+    return result

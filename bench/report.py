@@ -46,6 +46,8 @@ OTHER_ROWS = [
     ("fanout.celery_1k_ms", "1,000-row rename, celery mode: time to converge (ms)"),
     ("relay.bare_claim_delete_per_s", "bare claim-and-delete loop in SQL (events/s)"),
     ("relay.vs_bare_claim_delete", "relay ÷ bare claim-and-delete"),
+    ("projector.events_per_s", "Celery projector: burst of events relayed and projected (events/s)"),
+    ("lag.max_ms", "commit → row visible, max (ms)"),
     ("lag.commands_per_s", "achieved command rate during the lag run"),
     ("memory.web_peak_mib", "peak RSS, web (gunicorn, all processes) (MiB)"),
     ("memory.worker_peak_mib", "peak RSS, Celery worker (all processes) (MiB)"),

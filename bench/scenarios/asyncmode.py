@@ -8,6 +8,8 @@
 - Lag: relay + Celery worker + gunicorn running; commands at a steady
   `lag_rate`/s from two clients; a poller (every 2 ms) records when each
   prescription's rows become visible in the flat read table.
+- Projector: a burst of real events with relay and worker running; events/s
+  until all are projected (the worker's capacity, which bounds the lag).
 - Fan-out: renaming the fan-out doctors, time until every row shows it.
 - Memory: peak RSS (VmHWM) of web, worker and relay during all of the above.
 """
@@ -66,8 +68,11 @@ def relay_throughput(ctx: Context) -> None:
     _mark_all_projected(conn)
     conn.execute(backlog_events(1, n, ctx.cfg.prescriptions))
     conn.execute("VACUUM ANALYZE outbox_events")
-    result = ctx.pool.run("relay_drain")[0]
+    result = ctx.pool.run("relay_drain", profile=ctx.cfg.profile)[0]
     published = result["published"]
+    profile = result.pop("profile", None)
+    if profile:
+        ctx.detail("relay", "profile", profile)
     ctx.detail("relay", "drain", {"events": n, **result, "seconds": round(result["seconds"], 3)})
     if published < n:
         ctx.notes.append(f"outbox relay published {published} of {n} backlog events: {result['errors']}")
@@ -75,6 +80,28 @@ def relay_throughput(ctx: Context) -> None:
     bare = ctx.metrics.get("relay.bare_claim_delete_per_s")
     if isinstance(bare, float):
         ctx.put("relay.vs_bare_claim_delete", ctx.metrics["relay.events_per_s"] / bare)
+
+
+def projector_throughput(ctx: Context) -> None:
+    """Relay and worker running: how fast a burst of real events becomes projected (the worker's capacity)."""
+    conn = ctx.conn
+    n = min(ctx.cfg.backlog, max(ctx.cfg.backlog // 10, 2_000), 20_000)
+    _mark_all_projected(conn)
+    t0 = time.perf_counter()
+    conn.execute(backlog_events(1, n, ctx.cfg.prescriptions))
+    conn.execute("SELECT pg_notify('outbox_events', '')")
+    left = n
+    while time.perf_counter() - t0 < ctx.cfg.converge_timeout:
+        left = conn.execute(
+            "SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
+        ).fetchone()[0]
+        if not left:
+            break
+        time.sleep(0.1)
+    seconds = time.perf_counter() - t0
+    ctx.detail("projector", "burst", {"events": n, "left": left, "seconds": round(seconds, 2)})
+    ctx.put("projector.events_per_s", (n - left) / seconds)
+    _mark_all_projected(conn)
 
 
 def _flush_redis(url: str) -> None:
@@ -113,10 +140,20 @@ def _lag(ctx: Context, web_port: int) -> None:
     stop = threading.Event()
     outstanding: dict[int, float] = {}
     lags: list[float] = []
+    backlog: list[tuple] = []
 
     def poller():
         with db.connect(ctx.url) as conn:
+            t0 = next_sample = time.monotonic()
             while not stop.is_set() or outstanding:
+                if time.monotonic() >= next_sample:  # where the backlog sits: relay side or worker side
+                    next_sample += 1.0
+                    row = conn.execute(
+                        "SELECT count(*) FILTER (WHERE published_at IS NULL), "
+                        "count(*) FILTER (WHERE published_at IS NOT NULL) "
+                        "FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
+                    ).fetchone()
+                    backlog.append((round(time.monotonic() - t0, 1), row[0], row[1]))
                 with contextlib.suppress(queue.Empty):
                     while True:
                         _, pid, t_commit = pool.stream.get_nowait()
@@ -143,7 +180,7 @@ def _lag(ctx: Context, web_port: int) -> None:
             stop.wait(0.2)
 
     deadline_after_stop = [float("inf")]
-    threads = [threading.Thread(target=poller, daemon=True), threading.Thread(target=web_load, daemon=True)]
+    threads = [threading.Thread(target=f, daemon=True) for f in (poller, web_load)]
     for t in threads:
         t.start()
     drivers = 2
@@ -164,6 +201,7 @@ def _lag(ctx: Context, web_port: int) -> None:
         {"commands": sent, "achieved_rate": round(sent / wall, 1), "seen": len(lags),
          "never_seen": sent - len(lags), "driver_max_late_s": round(max(r["max_late_s"] for r in results), 3)},
     )  # fmt: skip
+    ctx.detail("lag", "backlog_unpublished_vs_unprojected", backlog[:: max(1, len(backlog) // 20)])
     if len(lags) < sent:
         ctx.notes.append(f"async lag: {sent - len(lags)} of {sent} prescriptions not visible within the timeout")
     ctx.put("lag.p50_ms", pct(lags, 50) * 1000)
@@ -216,6 +254,7 @@ def run(ctx: Context) -> None:
                 f" relay log {running['relay'].tail()}"
             )
         del pid
+        projector_throughput(ctx)
         for label, medico_id in (("1k", 2), ("50k", 1)):
             took = _converge(conn, medico_id, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
             ctx.put(f"fanout.celery_{label}_ms", None if took is None else took * 1000)
