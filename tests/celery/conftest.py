@@ -1,0 +1,193 @@
+"""Real processes for the asynchronous mode: Celery workers and outbox relays against a real Redis.
+
+Each test runs with `transaction=True` so what it writes is committed and
+visible to the subprocesses, which reach the test database through
+DATABASE_URL. The broker is REDIS_URL (CI: db 15), or a private
+`redis-server` this fixture starts when a test needs to stop the broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from outbox.sync_mode import set_mode
+from pharmacy.status import sync_status
+from pharmacy.verify import find_drift
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAST = {
+    "OUTBOX_POLL_INTERVAL": "0.5",
+    "OUTBOX_REPUBLISH_AFTER": "4",
+    "OUTBOX_BACKOFF_BASE": "0.2",
+    "OUTBOX_BACKOFF_MAX": "2",
+    "OUTBOX_LEASE": "10",
+    "OUTBOX_MESSAGE_SIZE": "50",
+}
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"])
+    host = quote(s.get("HOST") or "", safe="")
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A throwaway redis-server (no persistence) that a test may stop and start again on the same port."""
+
+    def __init__(self, tmp: Path):
+        self.port = _free_port()
+        self.tmp = tmp
+        self.proc: subprocess.Popen | None = None
+        binary = shutil.which("redis-server")
+        if binary is None:
+            from hospital.embedded import _redis_binary
+
+            binary = str(_redis_binary())
+        self.binary = binary
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class Stack:
+    """Starts relays and workers as subprocesses; stops whatever is left at teardown."""
+
+    def __init__(self, tmp: Path, broker_url: str):
+        self.tmp = tmp
+        self.broker_url = broker_url
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.env = {
+            **os.environ,
+            **FAST,
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": broker_url,
+            "READ_MODEL_SYNC": "celery",
+            "DJANGO_SETTINGS_MODULE": "hospital.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def _spawn(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 -- closed with the process
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.procs[name] = proc
+        return proc
+
+    def worker(self, name: str = "w1", concurrency: int = 2) -> subprocess.Popen:
+        return self._spawn(
+            name,
+            [sys.executable, "-m", "celery", "-A", "hospital", "worker", "-c", str(concurrency), "-P", "prefork",
+             "-n", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-l", "INFO"],
+        )  # fmt: skip
+
+    def relay(self, name: str = "r1", **env: str) -> subprocess.Popen:
+        return self._spawn(name, [sys.executable, "manage.py", "outbox_relay"], **env)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)  # the worker and its pool children
+        proc.wait(30)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(10)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    self.kill(name)
+                    continue
+            self.procs.pop(name)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.tmp.glob("*.log"))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str, stack: Stack | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            extra = f"\nstatus: {sync_status()}\n{stack.logs() if stack else ''}"
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{extra}")
+        time.sleep(0.1)
+
+
+def drained() -> bool:
+    status = sync_status()
+    return status.backlog == 0
+
+
+def converged() -> bool:
+    return drained() and not find_drift()
+
+
+@pytest.fixture
+def stack(transactional_db, tmp_path):
+    """Celery mode in the test database, a clean broker db, and a process launcher."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    set_mode("celery")
+    stack = Stack(tmp_path, settings.REDIS_URL)
+    yield stack
+    stack.stop_all()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
