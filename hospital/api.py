@@ -19,6 +19,12 @@ from hospital.errors import DomainError
 EVENT_POSITION_HEADER = "X-Event-Position"
 
 
+def _child_path(prefix: str, key: str | int) -> str:
+    if isinstance(key, int):  # ListField errors are keyed by the item's index
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
 def _flatten(details: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
     """DRF's nested `get_full_details()` as {"a.b[0].c": [{"code", "message"}]}."""
     if isinstance(details, dict) and {"message", "code"} <= details.keys() and len(details) == 2:
@@ -26,10 +32,7 @@ def _flatten(details: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
     flat: dict[str, list[dict[str, str]]] = {}
     if isinstance(details, dict):
         for key, value in details.items():
-            if isinstance(key, int):  # ListField errors are keyed by the item's index
-                path = f"{prefix}[{key}]"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
+            path = _child_path(prefix, key)
             for field, errors in _flatten(value, path).items():
                 flat.setdefault(field, []).extend(errors)
     elif isinstance(details, list):
