@@ -174,15 +174,27 @@ def converged() -> bool:
     return drained() and not find_drift()
 
 
+def _broker() -> redis.Redis:
+    from hospital.embedded import redis_py_url
+
+    client = redis.Redis.from_url(redis_py_url(settings.REDIS_URL))
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"the celery tests need a real Redis at REDIS_URL={settings.REDIS_URL!r} ({exc}); use `make test`")
+    return client
+
+
 @pytest.fixture
 def stack(transactional_db, tmp_path):
     """Celery mode in the test database, a clean broker db, and a process launcher."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    broker = _broker()
+    broker.flushdb()  # our own database number: REDIS_URL is reserved for this suite
     set_mode("celery")
     stack = Stack(tmp_path, settings.REDIS_URL)
     yield stack
     stack.stop_all()
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    broker.flushdb()
 
 
 @pytest.fixture
