@@ -3,7 +3,7 @@
 Every change the read models show appends an event here inside its own
 transaction, in both sync modes: commands through `outbox.events.record_event`,
 direct ORM/SQL edits of the write tables through deferred triggers
-(`outbox/sql.py`). `id` is the event's position: it only grows.
+(`outbox/migrations/0003_positions_capture_notify.py`). `id` is the event's position: it only grows.
 
 Besides the columns below the table has `xid xid8` (the writing transaction,
 set by the database default `pg_current_xact_id()`); the relay only claims
