@@ -161,6 +161,7 @@ class RelayStats:
     dead_lettered: int = 0
     passes: int = 0
     errors: list[str] = field(default_factory=list)
+    failed_ids: set[int] = field(default_factory=set)
 
 
 Publisher = Callable[[Sequence[Claimed]], None]
@@ -314,7 +315,7 @@ def relay_batch(
     except BrokerUnavailable as exc:
         if published:
             _mark_published(published)
-        done = set(published)
+        done = set(published) | stats.failed_ids  # failed ones keep their backoff
         _release([e.id for e in claimed if e.id not in done], f"broker indisponível: {exc}")
         stats.published += len(published)
         raise
@@ -348,6 +349,7 @@ def _publish_one_by_one(
         except Exception as exc:
             held.add(aggregate)
             stats.failed += 1
+            stats.failed_ids.add(event.id)
             stats.dead_lettered += record_failure([event.id], f"publicação falhou: {type(exc).__name__}: {exc}")
         else:
             published.append(event.id)
