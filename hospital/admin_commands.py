@@ -7,6 +7,8 @@ block is left out here because every command opens its own durable
 transaction (a command must never run nested inside someone else's).
 """
 
+import re
+
 from django.contrib import admin, messages
 
 from hospital.errors import DomainError
@@ -15,10 +17,17 @@ from hospital.errors import DomainError
 FORM_FIELDS = {"id_medico": "medico", "id_paciente": "paciente", "id_medicamento": "medicamento"}
 
 
+FIELD_LABELS = {"id_medicamento": "medicamento", "horario": "horário", "dosagem": "dosagem", "item_id": "item"}
+
+
 def _describe(field: str) -> str:
-    """'medicamentos[1].horario' -> 'medicamentos[1] (horario)' for a message outside any form field."""
+    """A command's field path as staff read it: 'medicamentos[1].horario' -> 'Linha 2 (horário)'."""
     head, _, tail = field.rpartition(".")
-    return f"{head} ({tail})" if head else field
+    label = FIELD_LABELS.get(tail, tail)
+    row = re.fullmatch(r"medicamentos\[(\d+)\]", head)
+    if row:
+        head = f"linha {int(row[1]) + 1}"
+    return f"{head.capitalize()} ({label})" if head else label.capitalize()
 
 
 class CommandModelAdmin(admin.ModelAdmin):

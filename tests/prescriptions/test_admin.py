@@ -65,7 +65,7 @@ def test_admin_shows_the_commands_message_and_saves_nothing(staff_client, cardio
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Ciclofosfamida só pode ser prescrito por: Oncologia" in page
+    assert "Linha 1 (medicamento): Ciclofosfamida só pode ser prescrito por: Oncologia" in page
     assert "Nada foi gravado" in page
     assert not Prescricao.objects.exists()
 
