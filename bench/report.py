@@ -49,6 +49,8 @@ OTHER_ROWS = [
     ("projector.events_per_s", "Celery projector: burst of events relayed and projected (events/s)"),
     ("lag.max_ms", "commit → row visible, max (ms)"),
     ("lag.commands_per_s", "achieved command rate during the lag run"),
+    ("lag.p50_ms_at_50", "lag p50 at 50 commands/s (run when 200/s was not reached) (ms)"),
+    ("lag.p99_ms_at_50", "lag p99 at 50 commands/s (ms)"),
     ("memory.web_peak_mib", "peak RSS, web (gunicorn, all processes) (MiB)"),
     ("memory.worker_peak_mib", "peak RSS, Celery worker (all processes) (MiB)"),
     ("memory.relay_peak_mib", "peak RSS, relay (MiB)"),

@@ -157,14 +157,33 @@ def _hwm_kib(pid: int) -> int:
     return 0
 
 
-def peak_rss_mib(pid: int) -> dict:
-    """Peak RSS (VmHWM) of a process tree: the largest process and the sum over the tree, in MiB."""
+def _tree(pid: int) -> list[int]:
     tree = _children()
     pids, stack = [], [pid]
     while stack:
         current = stack.pop()
         pids.append(current)
         stack.extend(tree.get(current, []))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these process trees so far (live processes and their reaped children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for root in pids:
+        for pid in _tree(root):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return total / tick
+
+
+def peak_rss_mib(pid: int) -> dict:
+    """Peak RSS (VmHWM) of a process tree: the largest process and the sum over the tree, in MiB."""
+    pids = _tree(pid)
     peaks = [_hwm_kib(p) for p in pids]
     return {
         "processes": len([p for p in peaks if p]),

@@ -134,7 +134,8 @@ def _converge(conn, medico_id: int, name: str, timeout: float) -> float | None:
     return None
 
 
-def _lag(ctx: Context, web_port: int) -> None:
+def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float, suffix: str = "") -> float:
+    """One lag run at `rate` commands/s; records lag.* (+ suffix); returns the achieved rate."""
     cfg = ctx.cfg
     pool = ctx.pool
     stop = threading.Event()
@@ -184,10 +185,19 @@ def _lag(ctx: Context, web_port: int) -> None:
     for t in threads:
         t.start()
     drivers = 2
+    roles = {name: [running[name].pid] for name in ("web", "worker", "relay")}
+    roles["clients"] = ctx.pool.pids[:drivers]
+    roles["postgres"] = [
+        pid
+        for (pid,) in ctx.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    ]  # backends of this database (persistent connections); 0 when the server is on another machine
+    cpu_before = {role: services.cpu_seconds(pids) for role, pids in roles.items()}
     start_at = time.monotonic() + 0.5
     results = pool.run(
-        "paced_commands", workers=drivers, per_worker=lambda i: {"seed": 7000 + i},
-        rate=cfg.lag_rate / drivers, seconds=cfg.lag_seconds, start_at=start_at, scale=ctx.scale,
+        "paced_commands", workers=drivers, per_worker=lambda i: {"seed": 7000 + i + int(rate)},
+        rate=rate / drivers, seconds=seconds, start_at=start_at, scale=ctx.scale,
     )  # fmt: skip
     deadline_after_stop[0] = time.monotonic() + cfg.converge_timeout
     stop.set()
@@ -195,19 +205,25 @@ def _lag(ctx: Context, web_port: int) -> None:
         t.join(cfg.converge_timeout + 10)
     sent = sum(r["count"] for r in results)
     wall = max(r["seconds"] for r in results)
+    cpu_ms = {
+        role: round((services.cpu_seconds(pids) - cpu_before[role]) / max(sent, 1) * 1000, 2)
+        for role, pids in roles.items()
+    }
+    ctx.detail("lag", f"cpu_ms_per_command{suffix}", cpu_ms)
     ctx.detail(
         "lag",
-        "run",
+        f"run{suffix}",
         {"commands": sent, "achieved_rate": round(sent / wall, 1), "seen": len(lags),
          "never_seen": sent - len(lags), "driver_max_late_s": round(max(r["max_late_s"] for r in results), 3)},
     )  # fmt: skip
-    ctx.detail("lag", "backlog_unpublished_vs_unprojected", backlog[:: max(1, len(backlog) // 20)])
+    ctx.detail("lag", f"backlog_unpublished_vs_unprojected{suffix}", backlog[:: max(1, len(backlog) // 20)])
     if len(lags) < sent:
         ctx.notes.append(f"async lag: {sent - len(lags)} of {sent} prescriptions not visible within the timeout")
-    ctx.put("lag.p50_ms", pct(lags, 50) * 1000)
-    ctx.put("lag.p99_ms", pct(lags, 99) * 1000)
-    ctx.put("lag.max_ms", max(lags, default=float("nan")) * 1000)
-    ctx.put("lag.commands_per_s", sent / wall)
+    ctx.put(f"lag.p50_ms{suffix}", pct(lags, 50) * 1000)
+    ctx.put(f"lag.p99_ms{suffix}", pct(lags, 99) * 1000)
+    ctx.put(f"lag.max_ms{suffix}", max(lags, default=float("nan")) * 1000)
+    ctx.put(f"lag.commands_per_s{suffix}", sent / wall)
+    return sent / wall
 
 
 def run(ctx: Context) -> None:
@@ -258,7 +274,15 @@ def run(ctx: Context) -> None:
         for label, medico_id in (("1k", 2), ("50k", 1)):
             took = _converge(conn, medico_id, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
             ctx.put(f"fanout.celery_{label}_ms", None if took is None else took * 1000)
-        _lag(ctx, web_port)
+        achieved = _lag(ctx, web_port, running, ctx.cfg.lag_rate, ctx.cfg.lag_seconds)
+        if achieved < 0.9 * ctx.cfg.lag_rate:
+            # The machine could not sustain the target rate: also measure at a quarter of it.
+            low = ctx.cfg.lag_rate / 4
+            ctx.notes.append(
+                f"the lag run reached {achieved:.0f} of {ctx.cfg.lag_rate:.0f} commands/s; "
+                f"lag.*_at_{low:.0f} are measured at {low:.0f}/s"
+            )
+            _lag(ctx, web_port, running, low, max(ctx.cfg.lag_seconds * 2 / 3, 2), suffix=f"_at_{low:.0f}")
         for role in ("web", "worker", "relay"):
             rss = services.peak_rss_mib(running[role].pid)
             ctx.detail("memory", role, rss)
