@@ -50,9 +50,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# The bench starts its own processes; the wrapper supplies a database when DATABASE_URL is unset.
+# The bench creates and drops its own bench_<pid> database (DATABASE_URL's server, else the embedded
+# PostgreSQL, left running like manage.py leaves it) and runs a private Redis; no wrapper, so it never
+# stops servers that other runs of this checkout are using.
 bench: $(STAMP)
-	$(PY) -m hospital.embedded run -- $(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean-data: $(STAMP)
 	$(PY) -m hospital.embedded stop
