@@ -3,6 +3,11 @@
 Tables and columns follow the source schema (Medicos, Pacientes, Medicamentos);
 `ativo` and `especialidades_permitidas` exist for the domain rules. Rows change
 only through `hospital.commands`.
+
+Their triggers are not declared here: the read side and the outbox attach
+them at startup (`pharmacy.sync_triggers`: read-model sync;
+`outbox.capture_triggers`: change capture) and the migrations of this app
+install them (`manage.py pgtrigger ls`).
 """
 
 from django.contrib.postgres.fields import ArrayField

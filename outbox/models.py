@@ -3,7 +3,7 @@
 Every change the read models show appends an event here inside its own
 transaction, in both sync modes: commands through `outbox.events.record_event`,
 direct ORM/SQL edits of the write tables through deferred triggers
-(`outbox/migrations/0003_positions_capture_notify.py`). `id` is the event's position: it only grows.
+(`outbox.capture_triggers`). `id` is the event's position: it only grows.
 
 Besides the columns below the table has `xid xid8` (the writing transaction,
 set by the database default `pg_current_xact_id()`); the relay only claims
@@ -18,11 +18,40 @@ projected. Failures count in `attempts`; after `OUTBOX_MAX_ATTEMPTS` the event
 is dead-lettered until an operator redrives it.
 """
 
+import pgtrigger
 from django.db import models
 from django.utils import timezone
 
 PENDING = models.Q(projected_at__isnull=True, dead_lettered_at__isnull=True)
 UNPUBLISHED = PENDING & models.Q(published_at__isnull=True)
+
+# In trigger mode the read models changed in this very transaction: the event is born projected.
+BORN_PROJECTED = pgtrigger.Trigger(
+    name="outbox_born_projected",
+    level=pgtrigger.Row,
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert,
+    func="""
+    IF NEW.projected_at IS NULL AND read_model_sync_mode() = 'trigger' THEN
+        NEW.projected_at := now();
+    END IF;
+    RETURN NEW;
+    """,
+)
+
+# Celery mode: wake the relays. Delivered at commit, folded into one notification per transaction.
+NOTIFY = pgtrigger.Trigger(
+    name="outbox_notify",
+    level=pgtrigger.Statement,
+    when=pgtrigger.After,
+    operation=pgtrigger.Insert,
+    func="""
+    IF read_model_sync_mode() = 'celery' THEN
+        PERFORM pg_notify('outbox_events', '');
+    END IF;
+    RETURN NULL;
+    """,
+)
 
 
 class OutboxEvent(models.Model):
@@ -52,6 +81,7 @@ class OutboxEvent(models.Model):
             models.Index(fields=["aggregate_type", "aggregate_id", "id"], name="outbox_aggregate"),
             models.Index(fields=["id"], name="outbox_dead", condition=models.Q(dead_lettered_at__isnull=False)),
         ]
+        triggers = [BORN_PROJECTED, NOTIFY]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type} {self.aggregate_type}:{self.aggregate_id}"

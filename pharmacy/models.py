@@ -1,8 +1,8 @@
 """Read models of the pharmacy: denormalized tables shaped for its lookups.
 
 Both tables are written ONLY by the sync SQL installed by migrations
-(`pharmacy/sql/`, see `pharmacy.projection`): the write-model triggers, the
-rebuild and the repair. A statement-level protect trigger refuses every other
+(`pharmacy/sql/`, see `pharmacy.projection`), called by the write-model
+triggers (`pharmacy.sync_triggers`), the rebuild and the repair. A statement-level protect trigger refuses every other
 writer (ORM, admin, raw SQL) unless the transaction holds the explicit
 allowance `pharmacy.sync_writer = on` (TRUNCATE, an owner-only
 operation, is not guarded), which the sync functions set for their

@@ -3,7 +3,7 @@
 These functions are thin entry points into the SQL installed by the pharmacy
 migrations (source in `pharmacy/sql/`: `0002_sync.sql` documents the design,
 later files such as `0004_faster_sync.sql` supersede some definitions):
-the write-table triggers, this module, `rebuild_read_model` and
+the write-table triggers (`pharmacy.sync_triggers`), this module, `rebuild_read_model` and
 `verify_read_model --repair` all run the same plpgsql functions, so live sync,
 rebuild and repair cannot disagree.
 

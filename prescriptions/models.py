@@ -2,6 +2,11 @@
 
 Tables and columns follow the source schema (Prescricoes, Prescricao_Medicamentos).
 Rows change only through `prescriptions.commands`.
+
+Their triggers are not declared here: the read side and the outbox attach
+them at startup (`pharmacy.sync_triggers`: read-model sync;
+`outbox.capture_triggers`: change capture) and the migrations of this app
+install them (`manage.py pgtrigger ls`).
 """
 
 from django.db import models

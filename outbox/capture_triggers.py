@@ -1,0 +1,80 @@
+"""Change capture on the write tables, as django-pgtrigger objects.
+
+What they enforce: every committed change of a write table has an outbox
+event of its aggregate, whatever path wrote it. A deferred (commit-time) row
+trigger appends an `AlteracaoDireta` event unless the transaction already
+wrote one for that aggregate; by commit a command has appended its own event,
+so only writes that bypassed the commands (ORM `update()`, `bulk_create`, raw
+SQL) get one, and command writes are never doubled.
+
+`register()` (called from `OutboxConfig.ready`) attaches one trigger per write
+model, with the aggregate type and the column holding the aggregate id
+inlined, so the trigger lives in that model's migration state and is
+installed by the owning app's migrations (`manage.py pgtrigger ls`). Until
+`outbox/migrations/0006_drop_sql_triggers.py` this was the hand-written
+`outbox_capture_change` constraint trigger of
+`outbox/migrations/0003_positions_capture_notify.py` (one function, aggregate
+and column passed in TG_ARGV); the body below is that function's, unchanged.
+
+The outbox table's own triggers (born projected, NOTIFY) are in
+`outbox.models.OutboxEvent.Meta.triggers`.
+"""
+
+import pgtrigger
+
+# model label -> (aggregate type, column holding the aggregate id)
+CAPTURED = {
+    "hospital.Medico": ("Medico", "id"),
+    "hospital.Paciente": ("Paciente", "id"),
+    "hospital.Medicamento": ("Medicamento", "id"),
+    "prescriptions.Prescricao": ("Prescricao", "id"),
+    "prescriptions.PrescricaoMedicamento": ("Prescricao", "id_prescricao"),
+}
+
+
+def capture_change(aggregate: str, column: str) -> pgtrigger.Trigger:
+    """Deferred row trigger: an `AlteracaoDireta` event per aggregate the row belongs to (old and new)."""
+    return pgtrigger.Trigger(
+        name="outbox_capture",
+        level=pgtrigger.Row,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        timing=pgtrigger.Deferred,
+        declare=[("ids", "bigint[]"), ("agg_id", "bigint")],
+        func=f"""
+    ids := '{{}}';
+    IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        ids := ids || OLD.{column}::bigint;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NOT (NEW.{column}::bigint = ANY (ids)) THEN
+        ids := ids || NEW.{column}::bigint;
+    END IF;
+    FOREACH agg_id IN ARRAY ids LOOP
+        IF NOT EXISTS (
+            SELECT 1 FROM outbox_events
+            WHERE xid = pg_current_xact_id() AND aggregate_type = '{aggregate}' AND aggregate_id = agg_id
+        ) THEN
+            INSERT INTO outbox_events
+                (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error)
+            VALUES ('AlteracaoDireta', '{aggregate}', agg_id,
+                    jsonb_build_object('tabela', TG_TABLE_NAME, 'operacao', TG_OP, 'id', agg_id),
+                    now(), 0, '');
+        END IF;
+    END LOOP;
+    RETURN NULL;
+    """,
+    )
+
+
+TRIGGERS = {label: capture_change(aggregate, column) for label, (aggregate, column) in CAPTURED.items()}
+
+
+def register() -> None:
+    """Attach the capture triggers to the write models (idempotent; `OutboxConfig.ready` calls it)."""
+    from django.apps import apps
+
+    for label, trigger in TRIGGERS.items():
+        pgtrigger.register(trigger)(apps.get_model(label))
