@@ -171,14 +171,14 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
                     break
                 time.sleep(0.002)
 
-    def web_load():  # light read traffic, so the web process's memory reflects serving requests
+    def web_load():  # light read traffic (1/s), so the web process's memory reflects serving requests
         while not stop.is_set():
             with contextlib.suppress(OSError):
                 conn = http.client.HTTPConnection("127.0.0.1", web_port, timeout=10)
                 conn.request("GET", "/api/pharmacy/status/", headers={"Authorization": f"Token {ctx.token}"})
                 conn.getresponse().read()
                 conn.close()
-            stop.wait(0.2)
+            stop.wait(1.0)
 
     deadline_after_stop = [float("inf")]
     threads = [threading.Thread(target=f, daemon=True) for f in (poller, web_load)]
