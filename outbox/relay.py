@@ -129,6 +129,16 @@ SELECT coalesce(
 )::text::bigint
 """
 
+# After a claim that took nothing: is an event due that the claim could not take yet -- written by a
+# transaction above the horizon (still waiting on an older transaction that sends no NOTIFY when it
+# ends, e.g. a projector's) or behind an earlier event of its aggregate? Leased events are not due.
+HELD_BACK_SQL = f"""
+SELECT EXISTS (
+    SELECT 1 FROM outbox_events
+    WHERE {_UNPUBLISHED} AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+)
+"""
+
 REQUEUE_SQL = """
 UPDATE outbox_events SET published_at = NULL, next_attempt_at = NULL
 WHERE projected_at IS NULL AND dead_lettered_at IS NULL
@@ -265,6 +275,13 @@ def record_failure(ids: Sequence[int], error: str) -> int:
     if dead:
         logger.error("outbox: %d event(s) dead-lettered: %s", dead, error[:200])
     return dead
+
+
+def held_back() -> bool:
+    """True when some due event is waiting for the horizon or its aggregate: worth a quick retry."""
+    with connection.cursor() as cursor:
+        cursor.execute(HELD_BACK_SQL)
+        return bool(cursor.fetchone()[0])
 
 
 def requeue_lost() -> int:
@@ -429,7 +446,10 @@ def run(
     """Relay until `should_stop()` (or, with `once`, until nothing is claimable).
 
     Full batches are followed immediately by the next one; otherwise the relay
-    sleeps until a NOTIFY or the poll interval. A broker outage backs off
+    sleeps until a NOTIFY or the poll interval -- except when committed events
+    are only held back (horizon, aggregate order): the transaction holding the
+    horizon may end without a NOTIFY, so the relay retries after 10 ms,
+    doubling up to the poll interval while they stay held. A broker outage backs off
     exponentially up to `OUTBOX_BACKOFF_MAX` and retries; with `once` it gives
     up after a few tries and reports the error in the stats.
     """
@@ -442,6 +462,7 @@ def run(
     last_purge = 0.0 if not once else time.monotonic()
     last_requeue = 0.0
     requeue_every = max(1.0, settings.OUTBOX_REPUBLISH_AFTER / 4)
+    retry = 0.0  # current quick-retry delay while events are held back (0: none)
     try:
         while not should_stop():
             try:
@@ -481,7 +502,19 @@ def run(
                 purged = purge()
                 if purged:
                     log(f"{purged} evento(s) publicados há mais de {settings.OUTBOX_RETENTION_DAYS} dia(s) removidos")
-            if claimed == 0:
+            if claimed:
+                retry = 0.0
+                continue
+            try:
+                held = held_back()
+            except Exception:  # DB hiccup: the next pass reconnects
+                logger.exception("outbox relay: checking held-back events failed")
+                held = False
+            if held:
+                retry = min(settings.OUTBOX_POLL_INTERVAL, retry * 2 if retry else 0.01)
+                listener.wait(retry)
+            else:
+                retry = 0.0
                 listener.wait(settings.OUTBOX_POLL_INTERVAL)
     finally:
         if listener is not None:

@@ -109,13 +109,18 @@ def refresh_locked(prescription_ids: Iterable[int]) -> None:
     if not ids:
         return
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM "
-                "(SELECT DISTINCT (id %% 2147483647)::int AS k FROM unnest(%s::bigint[]) AS id ORDER BY 1) AS keys",
-                [LOCK_CLASS, ids],
-            )
-        refresh_prescriptions(ids)
+        _lock_and_refresh(ids)
+
+
+def _lock_and_refresh(ids: list[int]) -> None:
+    """Inside the caller's transaction: take the advisory locks (sorted ids), then recompute."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, k)) FROM "
+            "(SELECT DISTINCT (id %% 2147483647)::int AS k FROM unnest(%s::bigint[]) AS id ORDER BY 1) AS keys",
+            [LOCK_CLASS, ids],
+        )
+    refresh_prescriptions(ids)
 
 
 def _mark_projected(event_ids: list[int]) -> None:
@@ -134,8 +139,10 @@ def apply_events(events: Sequence[Event]) -> ApplyResult:
     result = ApplyResult()
     touched, failed = _resolve(events)
     result.failed.update(failed)
-    bad: dict[int, str] = {}
     all_ids = sorted({pid for ids in touched.values() for pid in ids})
+    if len(all_ids) <= CHUNK and _apply_in_one_transaction(events, all_ids, result):
+        return _record_failures(result)
+    bad: dict[int, str] = {}
     for start in range(0, len(all_ids), CHUNK):
         chunk = all_ids[start : start + CHUNK]
         try:
@@ -160,6 +167,33 @@ def apply_events(events: Sequence[Event]) -> ApplyResult:
         else:
             result.projected.append(event.id)
     _mark_projected(result.projected)
+    return _record_failures(result)
+
+
+def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: ApplyResult) -> bool:
+    """The common case (one chunk of prescriptions): refresh and mark projected in a single transaction.
+
+    One commit instead of two per message, and `projected_at` can never be
+    recorded without the rows it vouches for (nor the reverse). Returns False,
+    with nothing written, when the refresh fails with a non-database error: the
+    caller then isolates the offending prescription(s) chunk by chunk.
+    """
+    projected = [event.id for event in events if event.id not in result.failed]
+    try:
+        with transaction.atomic():
+            if ids:
+                _lock_and_refresh(ids)
+            _mark_projected(projected)
+    except OperationalError:
+        raise
+    except Exception as exc:
+        logger.warning("projector: refreshing %d prescriptions failed (%s); isolating", len(ids), exc)
+        return False
+    result.projected.extend(projected)
+    return True
+
+
+def _record_failures(result: ApplyResult) -> ApplyResult:
     for event_id, error in result.failed.items():
         result.dead_lettered += record_failure([event_id], f"projeção falhou: {error}")
     return result
