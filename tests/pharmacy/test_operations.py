@@ -29,11 +29,11 @@ def test_rebuild_from_empty_equals_the_join(article_prescription, second_prescri
     with unsafe_read_model_writes(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM vw_prescricoes_medicamentos_detalhadas; DELETE FROM vw_prescricoes_documentos")
     assert find_drift().counts()["rows"]["missing"] == 4
-    code, out = _run("rebuild_read_model", "--batch-size", "1")
+    code, out = _run("rebuild_read_model", "--in-place", "--batch-size", "1")
     assert code == 0 and "batch 1/" in out and "100%" in out
     assert_read_models_match_source()
     assert ItemDetalhado.objects.count() == 4 and PrescricaoDocumento.objects.count() == 2
-    code, _ = _run("rebuild_read_model", "--from-empty")  # rerun: same result
+    code, _ = _run("rebuild_read_model", "--in-place", "--from-empty")  # rerun: same result
     assert code == 0
     assert_read_models_match_source()
 
@@ -100,7 +100,7 @@ def test_admin_shows_read_models_read_only_and_filterable(client, admin_user_, a
 @pytest.mark.django_db(transaction=True)
 def test_rebuild_in_its_own_short_transactions(article_prescription, second_prescription_like):
     """Outside any transaction each batch commits on its own (REPEATABLE READ, retried on conflicts)."""
-    code, out = _run("rebuild_read_model", "--from-empty", "--batch-size", "1")
+    code, out = _run("rebuild_read_model", "--in-place", "--from-empty", "--batch-size", "1")
     assert code == 0 and "Rebuilt in" in out
     assert_read_models_match_source()
 
