@@ -46,6 +46,8 @@ locks the read tables first and builds and swaps within that transaction.
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
@@ -312,6 +314,71 @@ def _drop_leftovers(cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {_q(shadow_name(table))}")
 
 
+def _fill_logged(cursor, shape: _TableShape, say) -> int:
+    t0 = time.monotonic()
+    count = _fill(cursor, shape)
+    say(f"  {shadow_name(shape.table)}: {count} rows ({time.monotonic() - t0:.1f}s)")
+    return count
+
+
+def _index_and_analyze(using: str, shape: _TableShape, say) -> None:
+    with connections[using].cursor() as cursor:
+        _create_indexes(cursor, shape, say)
+        cursor.execute(f"ANALYZE {_q(shadow_name(shape.table))}")
+
+
+def _build(using: str, shapes: list[_TableShape], parallel: bool, say) -> dict[str, int]:
+    """Fill the (empty) shadows in one snapshot, then index and analyze them.
+
+    `parallel`: the documents are built on a second connection that imports
+    the same snapshot (`pg_export_snapshot`), so both tables fill and index
+    side by side; the result is the same as filling both in one transaction.
+    """
+    counts: dict[str, int] = {}
+    if not parallel:
+        with _repeatable_read(using) as rr:
+            for shape in shapes:
+                counts[shape.table] = _fill_logged(rr, shape, say)
+        for shape in shapes:
+            _index_and_analyze(using, shape, say)
+        return counts
+    main, side = shapes
+    imported = threading.Event()
+    errors: list[BaseException] = []
+
+    def build_side(snapshot: str) -> None:
+        try:
+            try:
+                with _repeatable_read(using) as other:
+                    other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                    imported.set()
+                    counts[side.table] = _fill_logged(other, side, say)
+                _index_and_analyze(using, side, say)
+            finally:
+                connections[using].close()  # this thread's own connection
+        except BaseException as exc:  # re-raised by the caller's thread
+            errors.append(exc)
+        finally:
+            imported.set()
+
+    with _repeatable_read(using) as rr:
+        rr.execute("SELECT pg_export_snapshot()")
+        snapshot = rr.fetchone()[0]
+        if not re.fullmatch(r"[0-9A-F-]+", snapshot):
+            raise RebuildError(f"unexpected snapshot id {snapshot!r}")
+        thread = threading.Thread(target=build_side, args=[snapshot], name="rebuild-documents", daemon=True)
+        thread.start()
+        imported.wait()  # the exported snapshot lives as long as this transaction: keep it open until imported
+        if errors:
+            raise errors[0]
+        counts[main.table] = _fill_logged(rr, main, say)
+    _index_and_analyze(using, main, say)
+    thread.join()
+    if errors:
+        raise errors[0]
+    return counts
+
+
 def rebuild_swap(
     *,
     max_rounds: int = 5,
@@ -319,6 +386,7 @@ def rebuild_swap(
     lock_timeout: float = 2.0,
     lock_attempts: int = 10,
     wait_timeout: float = 300.0,
+    parallel: bool = True,
     log: Callable[[str], None] | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> SwapReport:
@@ -343,20 +411,11 @@ def rebuild_swap(
             # 1-2. Start point and build, in one snapshot.
             position = _start_point(cursor, sequence, wait_timeout, say)
             say(f"build: snapshot after outbox position {position}")
-            with _repeatable_read(using) as rr:
-                for shape in shapes:
-                    _create_shadow(rr, shape)
-                    t0 = time.monotonic()
-                    count = _fill(rr, shape)
-                    say(f"  {shadow_name(shape.table)}: {count} rows ({time.monotonic() - t0:.1f}s)")
-                    if shape.table == ITEMS:
-                        report.rows = count
-                    else:
-                        report.documents = count
-            say(f"indexes ({time.monotonic() - started:.1f}s)")
             for shape in shapes:
-                _create_indexes(cursor, shape, say)
-                cursor.execute(f"ANALYZE {_q(shadow_name(shape.table))}")
+                _create_shadow(cursor, shape)
+            counts = _build(using, shapes, parallel, say)
+            report.rows, report.documents = counts[ITEMS], counts[DOCS]
+            say(f"built ({time.monotonic() - started:.1f}s)")
 
             # 3. Catch up until the delta is small.
             for round_no in range(1, max_rounds + 1):

@@ -317,3 +317,11 @@ def test_a_writer_committing_while_the_swap_waits_for_its_lock_is_kept(article_p
         assert_read_models_match_source()
     finally:
         other.close()
+
+
+def test_sequential_build_gives_the_same_result(article_prescription, second_prescription_like):
+    with unsafe_read_model_writes(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM vw_prescricoes_documentos")
+    report = swap_rebuild.rebuild_swap(parallel=False)
+    assert (report.rows, report.documents) == (4, 2)
+    assert _verify_exit_code() == 0
