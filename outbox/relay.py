@@ -504,7 +504,8 @@ def run(
                     log(f"{purged} evento(s) publicados há mais de {settings.OUTBOX_RETENTION_DAYS} dia(s) removidos")
             if claimed:
                 retry = 0.0
-                continue
+            # A partial batch: what committed meanwhile has NOTIFYed (the wait returns at once) and
+            # what is held back is retried shortly, so no second claim just to find nothing.
             try:
                 held = held_back()
             except Exception:  # DB hiccup: the next pass reconnects
@@ -512,6 +513,8 @@ def run(
                 held = False
             if held:
                 retry = min(settings.OUTBOX_POLL_INTERVAL, retry * 2 if retry else 0.01)
+                if claimed:
+                    continue  # e.g. events released behind a failed one of their aggregate: claim again now
                 listener.wait(retry)
             else:
                 retry = 0.0
