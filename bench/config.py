@@ -16,8 +16,8 @@ class Config:
     medicamentos: int = 1_000
     fanout_big: int = 50_000  # rows shown by the doctor renamed in the big fan-out case
     fanout_small: int = 1_000
-    seconds: float = 5.0  # length of one timed write round
-    rounds: int = 3  # rounds per write configuration (alternated; the median is reported)
+    seconds: float = 2.0  # length of one timed write round
+    rounds: int = 7  # rounds per write configuration (alternated; medians of per-round ratios are reported)
     clients: int = 4  # concurrent clients of the "concurrent" measurements
     read_lookups: int = 2_000  # SQL lookups per read round
     http_requests: int = 800  # requests per HTTP round (bounded), spread over `clients`

@@ -146,7 +146,8 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
     def poller():
         with db.connect(ctx.url) as conn:
             t0 = next_sample = time.monotonic()
-            while not stop.is_set() or outstanding:
+            # Until every commit the clients reported has arrived (the queue delivers asynchronously) and is seen.
+            while not stop.is_set() or outstanding or received[0] < expected[0]:
                 if time.monotonic() >= next_sample:  # where the backlog sits: relay side or worker side
                     next_sample += 1.0
                     row = conn.execute(
@@ -158,6 +159,7 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
                 with contextlib.suppress(queue.Empty):
                     while True:
                         _, pid, t_commit = pool.stream.get_nowait()
+                        received[0] += 1
                         outstanding[pid] = t_commit
                 if outstanding:
                     seen = conn.execute(
@@ -181,6 +183,7 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
             stop.wait(1.0)
 
     deadline_after_stop = [float("inf")]
+    received, expected = [0], [0]
     threads = [threading.Thread(target=f, daemon=True) for f in (poller, web_load)]
     for t in threads:
         t.start()
@@ -199,6 +202,7 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
         "paced_commands", workers=drivers, per_worker=lambda i: {"seed": 7000 + i + int(rate)},
         rate=rate / drivers, seconds=seconds, start_at=start_at, scale=ctx.scale,
     )  # fmt: skip
+    expected[0] = sum(r["count"] for r in results)
     deadline_after_stop[0] = time.monotonic() + cfg.converge_timeout
     stop.set()
     for t in threads:
