@@ -27,7 +27,6 @@ __all__ = [
     "add_item",
     "cancel_prescription",
     "change_prescription_date",
-    "check_prescription",
     "create_prescription",
     "remove_item",
     "revise_prescription",
@@ -39,7 +38,7 @@ def _medications_by_id(items: Sequence[ItemInput]) -> dict[int, Medicamento]:
     return Medicamento.objects.in_bulk(ids) if ids else {}
 
 
-def check_prescription(
+def _check_new_prescription(
     *,
     medico_id: int | None,
     paciente_id: int | None,
@@ -48,8 +47,8 @@ def check_prescription(
 ) -> tuple[Medico | None, Paciente | None, dict[int, Medicamento]]:
     """Check every rule of a new prescription; raise `DomainError` listing all broken ones.
 
-    Read-only: the admin calls it to validate its form, `create_prescription`
-    calls it before writing. Returns the loaded doctor, patient and medications.
+    Read-only; returns the loaded doctor, patient and medications so that
+    `create_prescription` writes from what it checked.
     """
     medico = Medico.objects.filter(pk=medico_id).first() if medico_id is not None else None
     paciente = Paciente.objects.filter(pk=paciente_id).first() if paciente_id is not None else None
@@ -76,7 +75,7 @@ def create_prescription(
     data_prescricao: dt.datetime | None = None,
 ) -> Prescricao:
     """Create a prescription with its items; emits `PrescricaoCriada`."""
-    medico, paciente, medicamentos = check_prescription(
+    medico, paciente, medicamentos = _check_new_prescription(
         medico_id=medico_id, paciente_id=paciente_id, itens=itens, data_prescricao=data_prescricao
     )
     prescricao = Prescricao.objects.create(
