@@ -154,3 +154,43 @@ def test_listener_wakes_on_commit_of_an_event(celery_mode):
         assert listener.wait(5) is True
     finally:
         listener.close()
+
+
+def test_held_back_reports_due_events_only(celery_mode, publisher):
+    assert not relay.held_back()
+    first = _add(1)
+    assert relay.held_back()
+    relay.relay_batch(publisher)
+    assert publisher.published == [first]
+    assert not relay.held_back()  # published events are not waiting
+
+
+def _plan_nodes(sql: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else __import__("json").loads(plan)
+    nodes, stack = set(), [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.add(node["Node Type"])
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def test_relay_queries_walk_the_unpublished_index_after_a_drained_backlog(celery_mode):
+    """Statistics taken while a backlog was pending must not turn the idle relay's checks into full scans.
+
+    The relay's held-back check once ran as EXISTS (...), whose ORDER BY/LIMIT PostgreSQL drops: with
+    these statistics it chose a sequential scan of the whole outbox on every idle pass (180 ms at 1M rows).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
+            "last_error) SELECT 'Teste', 'Prescricao', g, '{}', now(), 0, '' FROM generate_series(1, 20000) g"
+        )
+        cursor.execute("ANALYZE outbox_events")  # statistics: everything pending
+        cursor.execute("UPDATE outbox_events SET published_at = now(), projected_at = now()")  # drained since
+    assert "Seq Scan" not in _plan_nodes(relay.HELD_BACK_SQL)
+    claim = relay.CLAIM_SQL.replace("%(horizon)s", "'1'").replace("%(batch)s", "1000").replace("%(lease)s", "30")
+    assert "Seq Scan" not in _plan_nodes(claim)
