@@ -180,4 +180,9 @@ OUTBOX_BACKOFF_MAX = float(os.environ.get("OUTBOX_BACKOFF_MAX", "300"))  # ... c
 # Published but still not projected after this long (message lost: broker restart, worker killed): publish again.
 OUTBOX_REPUBLISH_AFTER = float(os.environ.get("OUTBOX_REPUBLISH_AFTER", "600"))
 OUTBOX_RETENTION_DAYS = float(os.environ.get("OUTBOX_RETENTION_DAYS", "7"))  # then projected events are purged
+# The relay vacuums the outbox itself when the server's autovacuum is off (see outbox.maintenance):
+OUTBOX_VACUUM_DEAD_ROWS = int(
+    os.environ.get("OUTBOX_VACUUM_DEAD_ROWS", "20000")
+)  # dead rows that call for it; 0: never
+OUTBOX_VACUUM_CHECK_INTERVAL = float(os.environ.get("OUTBOX_VACUUM_CHECK_INTERVAL", "30"))  # seconds between checks
 READ_AFTER_TIMEOUT = float(os.environ.get("READ_AFTER_TIMEOUT", "2"))  # X-Read-After waits at most this long

@@ -1,0 +1,90 @@
+"""Keep the outbox cheap to relay: vacuum it when the server's autovacuum will not.
+
+Every event is updated two or three times (leased, published, projected), and
+each update leaves a dead entry at the head of the partial index the relay
+walks on every pass (`outbox_unpublished`). Autovacuum removes them (outbox
+migration 0007 makes it visit the outbox after 20,000 dead rows whatever the
+table's size). A server running with `autovacuum = off` never does: measured
+at 1M rows after a 200,000-event drain, every relay pass then stepped over the
+dead head (2 ms instead of 0.2 ms per walk, a third of a core at 150 events/s).
+
+So the relay runs a `Vacuumer` beside it: every `OUTBOX_VACUUM_CHECK_INTERVAL`
+seconds it reads the outbox's dead-row count from the statistics and, when the
+server's autovacuum is off and at least `OUTBOX_VACUUM_DEAD_ROWS` rows are dead,
+runs `VACUUM (ANALYZE) outbox_events` on a connection of its own (about 1 s
+for 600,000 rows), so relaying never waits for it. With autovacuum on it only
+watches.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+TABLE = "outbox_events"
+
+NEEDS_VACUUM_SQL = f"""
+SELECT NOT current_setting('autovacuum')::boolean AND coalesce(s.n_dead_tup, 0) >= %s
+FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid = '{TABLE}'::regclass
+"""
+
+
+def connection_params() -> dict:
+    """psycopg connection parameters of Django's default database, for a connection of our own."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return params
+
+
+def vacuum_if_needed(conn, dead_rows: int) -> bool:
+    """VACUUM (ANALYZE) the outbox when autovacuum is off and `dead_rows` rows are dead; True if it did.
+
+    `conn` is an autocommit psycopg connection (VACUUM cannot run in a transaction).
+    """
+    row = conn.execute(NEEDS_VACUUM_SQL, [dead_rows]).fetchone()
+    if not (row and row[0]):
+        return False
+    conn.execute(f"VACUUM (ANALYZE) {TABLE}")
+    logger.info("outbox: vacuumed %s (server autovacuum is off)", TABLE)
+    return True
+
+
+class Vacuumer(threading.Thread):
+    """Background thread: `vacuum_if_needed` every `interval` seconds until `stop()`."""
+
+    def __init__(self, *, interval: float | None = None, dead_rows: int | None = None) -> None:
+        super().__init__(name="outbox-vacuumer", daemon=True)
+        self.interval = settings.OUTBOX_VACUUM_CHECK_INTERVAL if interval is None else interval
+        self.dead_rows = settings.OUTBOX_VACUUM_DEAD_ROWS if dead_rows is None else dead_rows
+        self.vacuums = 0
+        self._params = connection_params()  # read on the caller's thread: Django connections are per thread
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        conn = None
+        while not self._stopping.wait(self.interval):
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(**self._params, autocommit=True)
+                if vacuum_if_needed(conn, self.dead_rows):
+                    self.vacuums += 1
+            except psycopg.Error as exc:  # the relay keeps going; try again at the next check
+                logger.warning("outbox: vacuum check failed (%s)", exc)
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=5)

@@ -1,0 +1,76 @@
+"""The relay's vacuumer: it vacuums the outbox exactly when the server's autovacuum will not."""
+
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from outbox.maintenance import Vacuumer, connection_params, vacuum_if_needed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _dead_rows(count: int) -> None:
+    """`count` outbox events updated once: `count` dead row versions."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
+            "last_error) SELECT 'Teste', 'Prescricao', g, '{}', now(), 0, '' FROM generate_series(1, %s) g",
+            [count],
+        )
+        cursor.execute("UPDATE outbox_events SET published_at = now(), projected_at = now()")
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # else a busy backend reports them ~10 s later
+        cursor.execute("SELECT 1")
+
+
+def _stats(conn) -> tuple[int, object]:
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    return conn.execute(
+        "SELECT n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = 'outbox_events'"
+    ).fetchone()
+
+
+def _wait_for_dead_rows(conn, at_least: int) -> None:
+    deadline = time.monotonic() + 10
+    while _stats(conn)[0] < at_least:  # statistics arrive asynchronously (at most ~1 s late)
+        assert time.monotonic() < deadline, "the statistics never reported the dead rows"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def own_connection():
+    conn = psycopg.connect(**connection_params(), autocommit=True)
+    yield conn
+    conn.close()
+
+
+def test_vacuums_only_past_the_threshold_and_only_when_autovacuum_is_off(own_connection):
+    conn = own_connection
+    autovacuum_on = conn.execute("SELECT current_setting('autovacuum')::boolean").fetchone()[0]
+    _dead_rows(500)
+    _wait_for_dead_rows(conn, 500)
+    assert vacuum_if_needed(conn, dead_rows=100_000) is False  # below the threshold: nothing
+    assert _stats(conn)[1] is None
+    did = vacuum_if_needed(conn, dead_rows=500)
+    if autovacuum_on:  # the server cleans up by itself (migration 0007 tunes when)
+        assert did is False and _stats(conn)[1] is None
+    else:
+        assert did is True
+        dead, last_vacuum = _stats(conn)
+        assert last_vacuum is not None and dead == 0
+
+
+def test_the_relay_thread_checks_periodically_and_stops_promptly(own_connection):
+    autovacuum_on = own_connection.execute("SELECT current_setting('autovacuum')::boolean").fetchone()[0]
+    _dead_rows(300)
+    _wait_for_dead_rows(own_connection, 300)
+    vacuumer = Vacuumer(interval=0.1, dead_rows=300)
+    vacuumer.start()
+    deadline = time.monotonic() + 10
+    while not autovacuum_on and vacuumer.vacuums == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    vacuumer.stop()
+    assert not vacuumer.is_alive() and time.monotonic() - t0 < 2
+    assert vacuumer.vacuums == (0 if autovacuum_on else 1)
