@@ -126,4 +126,5 @@ def set_sync_mode(conn: psycopg.Connection, mode: str) -> None:
 
 def server_settings(conn: psycopg.Connection) -> dict:
     names = ["server_version", "shared_buffers", "work_mem", "maintenance_work_mem", "synchronous_commit", "fsync"]
+    names.append("autovacuum")
     return {n: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(n))).fetchone()[0] for n in names}

@@ -112,7 +112,8 @@ def write(ctx: Context, out_dir: Path, *, command: str, started: float, seconds:
         f"Produced by `{command}` on {when} in {seconds / 60:.1f} min "
         f"({ctx.cfg.items:,} item rows; {machine.get('cpus')} CPUs shared with other work: load average "
         f"{machine.get('loadavg_start')} at start, {machine.get('loadavg_end')} at the end; "
-        f"PostgreSQL {server.get('server_version', '?')}, shared_buffers {server.get('shared_buffers', '?')}).",
+        f"PostgreSQL {server.get('server_version', '?')}, shared_buffers {server.get('shared_buffers', '?')}, "
+        f"autovacuum {server.get('autovacuum', '?')}).",
         "",
         "| figure | measured | target | status |",
         "| --- | ---: | ---: | --- |",
