@@ -234,7 +234,13 @@ def celery_publisher() -> Publisher:
 
     def publish(events: Sequence[Claimed]) -> None:
         try:
-            app.send_task(TASK_NAME, args=[[event.message() for event in events]], retry=True, retry_policy=policy)
+            app.send_task(
+                TASK_NAME,
+                args=[[event.message() for event in events]],
+                argsrepr=f"[{len(events)} eventos: {events[0].id}..{events[-1].id}]",  # not a saferepr of them all
+                retry=True,
+                retry_policy=policy,
+            )
         except _broker_errors() as exc:
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
@@ -420,8 +426,12 @@ class Listener:
         conn.execute(f"LISTEN {CHANNEL}")
         return conn
 
-    def wait(self, timeout: float) -> bool:
-        """True when woken by a notification, False on timeout or when LISTEN is unavailable (then it sleeps)."""
+    def wait(self, timeout: float, linger: float = 0.0) -> bool:
+        """True when woken by a notification, False on timeout or when LISTEN is unavailable (then it sleeps).
+
+        Once woken, it waits `linger` seconds more and swallows the notifications
+        of that time too: the pass that follows sees those commits anyway.
+        """
         import psycopg
 
         try:
@@ -430,6 +440,10 @@ class Listener:
             woken = False
             for _ in self._conn.notifies(timeout=timeout, stop_after=1):
                 woken = True
+            if woken and linger > 0:
+                time.sleep(linger)
+                for _ in self._conn.notifies(timeout=0):
+                    pass
             return woken
         except psycopg.Error as exc:
             logger.warning("outbox: LISTEN unavailable (%s); polling", exc)
@@ -456,7 +470,9 @@ def run(
     """Relay until `should_stop()` (or, with `once`, until nothing is claimable).
 
     Full batches are followed immediately by the next one; otherwise the relay
-    sleeps until a NOTIFY or the poll interval -- except when committed events
+    sleeps until a NOTIFY (then lingers `OUTBOX_LINGER` seconds so that commits
+    arriving together leave in one pass and one message) or the poll interval
+    -- except when committed events
     are only held back (horizon, aggregate order): the transaction holding the
     horizon may end without a NOTIFY, so the relay retries after 10 ms,
     doubling up to the poll interval while they stay held. A broker outage backs off
@@ -531,7 +547,7 @@ def run(
                 listener.wait(retry)
             else:
                 retry = 0.0
-                listener.wait(settings.OUTBOX_POLL_INTERVAL)
+                listener.wait(settings.OUTBOX_POLL_INTERVAL, linger=settings.OUTBOX_LINGER)
     finally:
         if listener is not None:
             listener.close()

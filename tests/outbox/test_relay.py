@@ -1,6 +1,8 @@
 """The relay against the real database: order, leases, per-aggregate order, late commits, failures, purge."""
 
 import datetime as dt
+import threading
+import time
 
 import psycopg
 import pytest
@@ -154,6 +156,32 @@ def test_listener_wakes_on_commit_of_an_event(celery_mode):
         assert listener.wait(5) is True
     finally:
         listener.close()
+
+
+def test_listener_lingers_and_swallows_the_notifications_of_that_time(celery_mode):
+    """Commits arriving within the linger share the pass that follows: no extra wake-up per commit."""
+    listener = relay.Listener()
+    try:
+        assert listener.wait(0.05) is False
+        _add(1)
+        late = threading.Timer(0.05, _add_in_thread, [2])
+        late.start()
+        t0 = time.monotonic()
+        assert listener.wait(5, linger=0.3) is True
+        assert time.monotonic() - t0 >= 0.3
+        late.join()
+        assert listener.wait(0.1) is False  # event 2's NOTIFY arrived during the linger: already consumed
+        _add(3)
+        assert listener.wait(5) is True  # later commits still wake it
+    finally:
+        listener.close()
+
+
+def _add_in_thread(aggregate_id: int) -> None:
+    try:
+        _add(aggregate_id)
+    finally:
+        connection.close()
 
 
 def test_held_back_reports_due_events_only(celery_mode, publisher):
