@@ -167,6 +167,13 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat (idle and iowait are not busy)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
+    return total - fields[3] - fields[4], total
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of these process trees so far (live processes and their reaped children)."""
     tick = os.sysconf("SC_CLK_TCK")

@@ -6,7 +6,7 @@
   runs) in a warm Django process, draining the same backlog into the run's
   private Redis.
 - Lag: relay + Celery worker + gunicorn running; commands at a steady
-  `lag_rate`/s from two clients; a poller (every 2 ms) records when each
+  `lag_rate`/s from `clients` (4) open-loop clients; a poller (every 2 ms) records when each
   prescription's rows become visible in the flat read table.
 - Projector: a burst of real events with relay and worker running; events/s
   until all are projected (the worker's capacity, which bounds the lag).
@@ -160,6 +160,15 @@ def _await_outbox_vacuum(ctx: Context) -> None:
     ctx.notes.append("the outbox was not vacuumed within 150 s before the lag run")
 
 
+def _backends(conn) -> list[int]:
+    return [
+        pid
+        for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    ]
+
+
 def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float, suffix: str = "") -> float:
     """One lag run at `rate` commands/s; records lag.* (+ suffix); returns the achieved rate."""
     cfg = ctx.cfg
@@ -216,16 +225,15 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
     threads = [threading.Thread(target=f, daemon=True) for f in (poller, web_load)]
     for t in threads:
         t.start()
-    drivers = 2
+    drivers = len(ctx.pool.pids)  # open-loop clients sharing the rate: one slow command does not hold back the rest
     roles = {name: [running[name].pid] for name in ("web", "worker", "relay")}
     roles["clients"] = ctx.pool.pids[:drivers]
-    roles["postgres"] = [
-        pid
-        for (pid,) in ctx.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    ]  # backends of this database (persistent connections); 0 when the server is on another machine
+    bench_before = time.process_time()  # this process alone: the poller and the light web load (cost of measuring)
     cpu_before = {role: services.cpu_seconds(pids) for role, pids in roles.items()}
+    # Backends of this database (0 when the server is on another machine), per pid: the clients' connections
+    # may open during the run, so the set is read again at the end and a new backend counts from zero.
+    backends_before = {pid: services.cpu_seconds([pid]) for pid in _backends(ctx.conn)}
+    machine_before = services.machine_cpu_ticks()
     start_at = time.monotonic() + 0.5
     results = pool.run(
         "paced_commands", workers=drivers, per_worker=lambda i: {"seed": 7000 + i + int(rate)},
@@ -238,11 +246,16 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
         t.join(cfg.converge_timeout + 10)
     sent = sum(r["count"] for r in results)
     wall = max(r["seconds"] for r in results)
-    cpu_ms = {
-        role: round((services.cpu_seconds(pids) - cpu_before[role]) / max(sent, 1) * 1000, 2)
-        for role, pids in roles.items()
-    }
+    cpu = {role: services.cpu_seconds(pids) - cpu_before[role] for role, pids in roles.items()}
+    cpu["bench"] = time.process_time() - bench_before
+    cpu["postgres"] = sum(
+        max(0.0, services.cpu_seconds([pid]) - backends_before.get(pid, 0.0))
+        for pid in set(backends_before) | set(_backends(ctx.conn))
+    )  # a backend that ended during the run is lost: a lower bound
+    cpu_ms = {role: round(seconds / max(sent, 1) * 1000, 2) for role, seconds in cpu.items()}
     ctx.detail("lag", f"cpu_ms_per_command{suffix}", cpu_ms)
+    busy, total = (after - before for after, before in zip(services.machine_cpu_ticks(), machine_before, strict=True))
+    ctx.detail("lag", f"machine_cpu_busy{suffix}", round(busy / max(total, 1), 3))  # 1.0: both cores saturated
     ctx.detail(
         "lag",
         f"run{suffix}",
