@@ -156,6 +156,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A Redis that hangs (host frozen, network black hole) rather than refusing connections must not hold a relay
+# for ever: every socket operation gives up after this many seconds, the publish fails as "broker unavailable"
+# and the relay releases its leases and backs off (the worker's BRPOP polls every 1 s, well under it).
+BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+}
 # Celery's Django fixup closes every database connection before and after each task unless this is set: a
 # new PostgreSQL backend per message (fork + Django connection set-up, ~10-30 ms of CPU on a busy 2-core box)
 # made the worker the bottleneck of the async lag. With it, a worker process keeps its connection (closed and

@@ -226,9 +226,13 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
     return (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 
-def celery_publisher() -> Publisher:
-    """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done)."""
-    from hospital.celery import app
+def celery_publisher(app=None) -> Publisher:
+    """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done).
+
+    A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`.
+    """
+    if app is None:
+        from hospital.celery import app
 
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
