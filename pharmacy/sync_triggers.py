@@ -21,12 +21,14 @@ Where the pieces live:
   the Celery projector maintains the read models from the outbox),
   `pharmacy_refresh_prescricoes/medicos/pacientes/medicamentos(ids)` (the
   set-based, idempotent refresh, also used by the projector, rebuild and
-  repair) and `pharmacy_clear()` (TRUNCATE of a write table).
+  repair) and `pharmacy_clear()` (TRUNCATE of a write table: run in both
+  modes, since a TRUNCATE leaves no outbox event for the projector).
 
 Until `pharmacy/migrations/0005_pgtrigger_sync.py` these triggers were the
 hand-written `pharmacy_sync_<table>_<op>` triggers over `pharmacy_trg_<table>()`
 in `pharmacy/sql/0002_sync.sql`; the bodies below are those functions' branches,
-unchanged.
+unchanged (except the TRUNCATE triggers, no longer guarded by the mode since
+prescriptions migration 0003).
 
 The write models never import this module (the read side hooks itself onto
 the write side, not the other way round).
@@ -60,8 +62,16 @@ def _sync(name: str, operation: pgtrigger.Operation, body: str, referencing=None
     )
 
 
-# A write table was truncated: both read models emptied.
-CLEAR = "PERFORM pharmacy_clear();"
+# A write table was truncated: both read models emptied, in both sync modes. A TRUNCATE writes no
+# outbox event (the capture triggers are row-level), so in celery mode nothing would ever tell the
+# projector; emptying the read models in the truncating transaction keeps them equal to the source.
+CLEAR = pgtrigger.Trigger(
+    name="pharmacy_sync_trunc",
+    level=pgtrigger.Statement,
+    when=pgtrigger.After,
+    operation=pgtrigger.Truncate,
+    func="PERFORM pharmacy_clear(); RETURN NULL;",
+)
 
 # prescricao_medicamentos: the items of a prescription.
 ITENS = [
@@ -94,7 +104,7 @@ ITENS = [
         "PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT DISTINCT id_prescricao FROM antigos));",
         ANTIGOS,
     ),
-    _sync("pharmacy_sync_trunc", pgtrigger.Truncate, CLEAR),
+    CLEAR,
 ]
 
 # prescricoes: doctor, patient, date and status of a prescription.
@@ -132,7 +142,7 @@ PRESCRICOES = [
         "PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT id FROM antigos));",
         ANTIGOS,
     ),
-    _sync("pharmacy_sync_trunc", pgtrigger.Truncate, CLEAR),
+    CLEAR,
 ]
 
 

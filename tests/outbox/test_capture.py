@@ -108,3 +108,26 @@ def test_events_record_their_transaction_and_are_born_projected_in_trigger_mode_
     with connection.cursor() as cursor:
         cursor.execute("SELECT xid::text::bigint > 0 FROM outbox_events WHERE id = %s", [event.pk])
         assert cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("mode", ["trigger", "celery"])
+@pytest.mark.parametrize("table", ["prescricao_medicamentos", "prescricoes"])
+def test_a_truncated_write_table_empties_the_read_models_in_both_modes(world, mode, table):
+    """TRUNCATE writes no outbox event, so in celery mode only the truncate trigger can keep the read side equal."""
+    from outbox.sync_mode import set_mode
+    from pharmacy.models import ItemDetalhado, PrescricaoDocumento
+    from pharmacy.verify import find_drift
+
+    medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
+    commands.create_prescription(
+        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "100mg")]
+    )  # trigger mode: projected at once
+    assert ItemDetalhado.objects.count() == 1 and PrescricaoDocumento.objects.count() == 1
+    set_mode(mode)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        assert ItemDetalhado.objects.count() == 0 and PrescricaoDocumento.objects.count() == 0
+        assert not find_drift()
+    finally:
+        set_mode("trigger")
