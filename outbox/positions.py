@@ -4,6 +4,13 @@ from django.db import connection
 
 PENDING_SQL = "projected_at IS NULL AND dead_lettered_at IS NULL"
 
+# The first pending event, found by walking the partial index outbox_pending_v2; not NOT EXISTS (... id <= p):
+# with a range on id the planner may walk the primary key over the whole projected history instead.
+IS_PROJECTED_SQL = f"""
+SELECT coalesce((SELECT max(id) FROM outbox_events), 0) >= %(p)s
+   AND coalesce((SELECT id FROM outbox_events WHERE {PENDING_SQL} ORDER BY id LIMIT 1) > %(p)s, true)
+"""
+
 
 def is_projected(position: int) -> bool:
     """True once the read models reflect every committed event up to `position`.
@@ -14,13 +21,7 @@ def is_projected(position: int) -> bool:
     A position beyond the last event is not projected (yet).
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT coalesce((SELECT max(id) FROM outbox_events), 0) >= %(p)s
-               AND NOT EXISTS (SELECT 1 FROM outbox_events WHERE id <= %(p)s AND {PENDING_SQL})
-            """,
-            {"p": position},
-        )
+        cursor.execute(IS_PROJECTED_SQL, {"p": position})
         return bool(cursor.fetchone()[0])
 
 

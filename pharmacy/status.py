@@ -18,10 +18,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
+from django.db import connection
 from django.utils import timezone
 
-from outbox.models import PENDING, UNPUBLISHED, OutboxEvent, SyncState
+from outbox.models import OutboxEvent, SyncState
+from outbox.positions import PENDING_SQL  # outbox.models.PENDING: the predicate of index outbox_pending_v2
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,29 @@ class SyncStatus:
         return asdict(self)
 
 
+# One statement, one scalar subquery per figure so each walks its own small partial index (pending,
+# unpublished, dead letters) or the primary key. As FILTER aggregates of a single scan they read the
+# whole outbox, projected history included: 150-300 ms per call at a few hundred thousand events.
+STATUS_SQL = f"""
+SELECT
+    (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
+    (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL} AND published_at IS NULL),
+    (SELECT min(id) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
+    (SELECT min(occurred_at) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
+    (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE dead_lettered_at IS NOT NULL),
+    (SELECT max(id) FROM {OutboxEvent._meta.db_table}),
+    (SELECT mode FROM {SyncState._meta.db_table} WHERE id = 1)
+"""
+_COLUMNS = ("backlog", "unpublished", "first_pending", "oldest_pending_at", "dead_letters", "last_position", "mode")
+
+
 def sync_status() -> SyncStatus:
     """Read the outbox and the sync state (one query) and summarize them."""
-    database_mode = SyncState.objects.filter(pk=1).values("mode")[:1]
-    stats = OutboxEvent.objects.aggregate(
-        backlog=Count("id", filter=PENDING),
-        unpublished=Count("id", filter=UNPUBLISHED),
-        first_pending=Min("id", filter=PENDING),
-        oldest_pending_at=Min("occurred_at", filter=PENDING),
-        dead_letters=Count("id", filter=Q(dead_lettered_at__isnull=False)),
-        last_position=Max("id"),
-        database_mode=Min(database_mode),  # scalar subquery folded into the same query
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(STATUS_SQL)
+        stats = dict(zip(_COLUMNS, cursor.fetchone(), strict=True))
     oldest = stats["oldest_pending_at"]
-    db_mode = stats["database_mode"] or "trigger"
+    db_mode = stats["mode"] or "trigger"
     return SyncStatus(
         mode=settings.READ_MODEL_SYNC,
         database_mode=db_mode,
