@@ -8,7 +8,7 @@ direct ORM/SQL edits of the write tables through deferred triggers
 Besides the columns below the table has `xid xid8` (the writing transaction,
 set by the database default `pg_current_xact_id()`); the relay only claims
 events whose transaction is older than every running one (see
-`outbox/relay.py` for why that, plus claiming by state instead of by cursor,
+`outbox/store.py` for why that, plus claiming by state instead of by cursor,
 makes positions gap-safe).
 
 Life of an event in celery mode: pending -> published (the broker accepted

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import SyncMode, SyncState
-from outbox.relay import horizon
+from outbox.store import horizon
 
 
 def current_mode() -> str:

@@ -23,7 +23,7 @@ transaction. Only after its prescriptions are refreshed is an event marked
 Failures: database hiccups (`OperationalError`: lost connection, deadlock)
 propagate so the Celery task retries the whole message. Anything else is
 isolated per prescription and charged to the events that need it
-(`outbox.relay.record_failure`: backoff, then dead letter) while every other
+(`outbox.store.record_failure`: backoff, then dead letter) while every other
 event of the message is projected.
 """
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
 
-from outbox.relay import record_failure
+from outbox.store import record_failure
 from pharmacy.projection import refresh_prescriptions
 
 logger = logging.getLogger(__name__)

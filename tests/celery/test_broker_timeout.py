@@ -18,20 +18,20 @@ def test_a_hung_broker_fails_the_publish_within_the_socket_timeout(private_redis
     """
     from celery import Celery
 
-    from outbox import relay
+    from outbox import publishing, store
 
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"] == settings.BROKER_SOCKET_TIMEOUT
     settings.CELERY_BROKER_URL = private_redis.url
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     app = Celery("hung-broker-test")
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    publish = relay.celery_publisher(app)
-    event = relay.Claimed(1, "Teste", "Prescricao", 1, 0)
+    publish = publishing.celery_publisher(app)
+    event = store.Claimed(1, "Teste", "Prescricao", 1, 0)
     publish([event])  # connected and working
     os.kill(private_redis.proc.pid, signal.SIGSTOP)
     try:
         t0 = time.monotonic()
-        with pytest.raises(relay.BrokerUnavailable):
+        with pytest.raises(publishing.BrokerUnavailable):
             publish([event])
         assert time.monotonic() - t0 < 6
     finally:

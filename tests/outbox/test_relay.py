@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from outbox import relay
+from outbox import publishing, relay, store
 from outbox.models import OutboxEvent
 from outbox.positions import IS_PROJECTED_SQL
 from pharmacy.status import STATUS_SQL
@@ -47,8 +47,8 @@ def test_publishes_in_position_order_in_batches_and_marks_published(celery_mode,
 
 def test_broker_down_publishes_nothing_counts_no_attempt_and_later_delivers(celery_mode, publisher):
     ids = [_add(n) for n in range(3)]
-    publisher.fail_with = relay.BrokerUnavailable("connection refused")
-    with pytest.raises(relay.BrokerUnavailable):
+    publisher.fail_with = publishing.BrokerUnavailable("connection refused")
+    with pytest.raises(publishing.BrokerUnavailable):
         relay.relay_batch(publisher)
     events = OutboxEvent.objects.filter(pk__in=ids)
     assert all(e.published_at is None and e.attempts == 0 and e.next_attempt_at is None for e in events)
@@ -82,7 +82,7 @@ def test_two_relays_split_the_work_but_never_overtake_within_an_aggregate(celery
     other = _add(2)
     second_x = _add(1)
     # Relay A leases the first event of aggregate 1 and has not published it yet.
-    leased = relay.claim(batch_size=1)
+    leased = store.claim(batch_size=1)
     assert [c.id for c in leased] == [first_x]
     # Relay B: takes aggregate 2, but not aggregate 1's second event while the first is in flight.
     assert relay.relay_batch(publisher) == 1
@@ -119,16 +119,16 @@ def test_failures_back_off_then_dead_letter_without_blocking_others(celery_mode,
 
 def test_backoff_grows_exponentially_and_is_capped(settings):
     settings.OUTBOX_BACKOFF_BASE, settings.OUTBOX_BACKOFF_MAX = 1, 10
-    assert [relay.backoff_seconds(n) for n in range(1, 6)] == [1, 2, 4, 8, 10]
+    assert [store.backoff_seconds(n) for n in range(1, 6)] == [1, 2, 4, 8, 10]
 
 
 def test_lost_messages_are_published_again(celery_mode, publisher, settings):
     settings.OUTBOX_REPUBLISH_AFTER = 60
     event_id = _add(1)
     relay.relay_batch(publisher)
-    assert relay.requeue_lost() == 0
+    assert store.requeue_lost() == 0
     OutboxEvent.objects.filter(pk=event_id).update(published_at=timezone.now() - dt.timedelta(minutes=5))
-    assert relay.requeue_lost() == 1
+    assert store.requeue_lost() == 1
     relay.relay_batch(publisher)
     assert publisher.published == [event_id, event_id]
 
@@ -146,7 +146,7 @@ def test_purge_keeps_recent_pending_and_dead_letters(celery_mode):
     OutboxEvent.objects.filter(pk=old_done).update(projected_at=long_ago)
     OutboxEvent.objects.filter(pk=old_dead).update(dead_lettered_at=long_ago, projected_at=None)
     OutboxEvent.objects.filter(pk=recent_done).update(projected_at=timezone.now())
-    assert relay.purge(older_than_days=7) == 1
+    assert store.purge(older_than_days=7) == 1
     assert set(OutboxEvent.objects.values_list("pk", flat=True)) >= {old_dead, recent_done, pending}
     assert not OutboxEvent.objects.filter(pk=old_done).exists()
 
@@ -188,12 +188,12 @@ def _add_in_thread(aggregate_id: int) -> None:
 
 
 def test_held_back_reports_due_events_only(celery_mode, publisher):
-    assert not relay.held_back()
+    assert not store.held_back()
     first = _add(1)
-    assert relay.held_back()
+    assert store.held_back()
     relay.relay_batch(publisher)
     assert publisher.published == [first]
-    assert not relay.held_back()  # published events are not waiting
+    assert not store.held_back()  # published events are not waiting
 
 
 def _outbox_seq_scan(sql: str) -> bool:
@@ -224,8 +224,8 @@ def test_outbox_queries_walk_their_partial_indexes_after_a_drained_backlog(celer
         )
         cursor.execute("ANALYZE outbox_events")  # statistics: everything pending
         cursor.execute("UPDATE outbox_events SET published_at = now(), projected_at = now()")  # drained since
-    assert not _outbox_seq_scan(relay.HELD_BACK_SQL)
-    claim = relay.CLAIM_SQL.replace("%(horizon)s", "'1'").replace("%(batch)s", "1000").replace("%(lease)s", "30")
+    assert not _outbox_seq_scan(store.HELD_BACK_SQL)
+    claim = store.CLAIM_SQL.replace("%(horizon)s", "'1'").replace("%(batch)s", "1000").replace("%(lease)s", "30")
     assert not _outbox_seq_scan(claim)
     assert not _outbox_seq_scan(IS_PROJECTED_SQL.replace("%(p)s", "19000"))  # X-Read-After
     # The status counts need statistics that know the backlog is drained (autovacuum, or the relay's

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from outbox.relay import purge
+from outbox.store import purge
 
 
 class Command(BaseCommand):

@@ -1,0 +1,56 @@
+"""Publishing claimed outbox events to Celery (Redis broker): one message per call.
+
+A message carries only positions and aggregates, never payloads: the worker
+recomputes from the write model (`pharmacy.projector`). A broker that
+refuses, drops or hangs past `BROKER_SOCKET_TIMEOUT` raises
+`BrokerUnavailable` (the relay backs off, the events are not at fault); any
+other error is the message's own (the relay isolates the offending event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from outbox.store import Claimed
+
+TASK_NAME = "pharmacy.apply_events"
+
+
+class BrokerUnavailable(Exception):
+    """The broker refused the connection: retry later, the events are not at fault."""
+
+
+Publisher = Callable[[Sequence[Claimed]], None]
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+def celery_publisher(app=None) -> Publisher:
+    """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done).
+
+    A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`.
+    """
+    if app is None:
+        from hospital.celery import app
+
+    policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+    def publish(events: Sequence[Claimed]) -> None:
+        try:
+            app.send_task(
+                TASK_NAME,
+                args=[[event.message() for event in events]],
+                argsrepr=f"[{len(events)} eventos: {events[0].id}..{events[-1].id}]",  # not a saferepr of them all
+                retry=True,
+                retry_policy=policy,
+            )
+        except _broker_errors() as exc:
+            raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    return publish
