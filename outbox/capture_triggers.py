@@ -16,6 +16,10 @@ installed by the owning app's migrations (`manage.py pgtrigger ls`). Until
 `outbox/migrations/0003_positions_capture_notify.py` (one function, aggregate
 and column passed in TG_ARGV); the body below is that function's, except that
 the "already has an event" check is planned at every call (EXECUTE), see there.
+Price of that: 32 µs per captured row instead of 4 µs with a cached plan
+(0.1 ms per 3-item prescription; 1.4 s more for a raw UPDATE of 50,000 items),
+against a cached sequential scan that grows with the outbox for as long as the
+connection lives.
 
 The outbox table's own triggers (born projected, NOTIFY) are in
 `outbox.models.OutboxEvent.Meta.triggers`.
