@@ -17,7 +17,7 @@ TASK_NAME = "pharmacy.apply_events"
 
 
 class BrokerUnavailable(Exception):
-    """The broker refused the connection: retry later, the events are not at fault."""
+    """The broker refused, dropped or did not answer the connection: retry later, the events are not at fault."""
 
 
 Publisher = Callable[[Sequence[Claimed]], None]

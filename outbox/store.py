@@ -195,7 +195,7 @@ def mark_published(ids: list[int]) -> None:
 
 
 def release(ids: list[int], error: str) -> None:
-    """Broker outage: give the leases back (no attempt counted) and say why in `last_error`."""
+    """Give the leases back, no attempt counted, saying why in `last_error` (broker outage; behind a failed event)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE outbox_events SET next_attempt_at = NULL, last_error = %s WHERE id = ANY(%s)", [error[:2000], ids]
