@@ -1,4 +1,5 @@
-"""Trigger mode under concurrency: a doctor renamed while a prescription of theirs is being written.
+"""Trigger mode under concurrency: a doctor renamed while a prescription of theirs is being written, and
+two writers adding items to one prescription.
 
 Each transaction's trigger only sees what is committed (READ COMMITTED), so
 without serialization a rename committed meanwhile would miss the new rows,
@@ -101,4 +102,98 @@ def test_prescription_during_an_uncommitted_rename_waits_and_then_shows_the_new_
     finally:
         renamer.close()
     assert _names_shown(result["id"]) == {"Dr. João Renomeado"}
+    assert_read_models_match_source()
+
+
+def test_items_written_concurrently_to_one_prescription_all_reach_its_document(cardiologista, paciente, aspirina):
+    """Two transactions add items to the same prescription by raw SQL (no command, so no FOR UPDATE on it).
+
+    Each refresh reads the items committed so far; without serialization the later
+    document upsert, computed before the other transaction committed, drops its item.
+    The prescription starts without items (written by SQL), so no existing read row
+    is there for the two upserts to queue on by accident.
+    """
+    with _connect() as setup:
+        prescricao_id = setup.execute(
+            "INSERT INTO prescricoes (id_medico, id_paciente, data_prescricao, status, motivo_cancelamento) "
+            "VALUES (%s, %s, now(), 'ativa', '') RETURNING id",
+            [cardiologista.pk, paciente.pk],
+        ).fetchone()[0]
+        setup.commit()
+    first = _connect()
+    try:
+        first.execute(
+            "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
+            "VALUES (%s, %s, '12:00', '50mg')",
+            [prescricao_id, aspirina.pk],
+        )
+        done = threading.Event()
+
+        def second():
+            with _connect() as conn:
+                conn.execute(
+                    "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
+                    "VALUES (%s, %s, '20:00', '25mg')",
+                    [prescricao_id, aspirina.pk],
+                )
+                conn.commit()
+            done.set()
+
+        thread = threading.Thread(target=second, daemon=True)
+        thread.start()
+        assert not done.wait(0.5), "the second refresh of the prescription must wait for the first transaction"
+        first.commit()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        first.close()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT jsonb_array_length(documento->'medicamentos') FROM vw_prescricoes_documentos "
+            "WHERE id_prescricao = %s",
+            [prescricao_id],
+        )
+        assert cursor.fetchone()[0] == 2
+    assert_read_models_match_source()
+
+
+def test_a_bulk_statement_over_many_prescriptions_waits_for_a_smaller_refresh_and_leaves_no_drift(
+    cardiologista, paciente, aspirina
+):
+    """More than 64 prescriptions in one statement: one coarse lock instead of one per prescription."""
+    with _connect() as setup:
+        ids = [_write_prescription(setup, cardiologista.pk, paciente.pk, aspirina.pk) for _ in range(80)]
+        setup.commit()
+    small = _connect()
+    try:
+        small.execute(
+            "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
+            "VALUES (%s, %s, '12:00', '50mg')",
+            [ids[0], aspirina.pk],
+        )
+        done = threading.Event()
+
+        def bulk():
+            with _connect() as conn:
+                conn.execute("UPDATE prescricao_medicamentos SET dosagem = '75mg' WHERE id_prescricao = ANY(%s)", [ids])
+                conn.commit()
+            done.set()
+
+        thread = threading.Thread(target=bulk, daemon=True)
+        thread.start()
+        assert not done.wait(0.5), "the bulk refresh must wait for the uncommitted refresh of one of its prescriptions"
+        small.commit()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        small.close()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE dosagem = '75mg'), count(*) FROM vw_prescricoes_medicamentos_detalhadas "
+            "WHERE id_prescricao = ANY(%s)",
+            [ids],
+        )
+        # 81 rows, the other transaction's item included (committed while the bulk refresh waited); the UPDATE
+        # itself changed the 80 rows its snapshot saw, as SQL says.
+        assert cursor.fetchone() == (80, 81)
     assert_read_models_match_source()
