@@ -5,7 +5,7 @@
 -- lock it FOR UPDATE) each computed the document before the other committed;
 -- the second upsert waited on the first's row and then wrote its own, stale,
 -- document over it: an item missing from the pharmacy's document
--- (tests/pharmacy/test_concurrent_rename.py). The FOR SHARE lock this function
+-- (tests/pharmacy/test_concurrency.py). The FOR SHARE lock this function
 -- took on the prescription row did not help: shared locks do not exclude each
 -- other. It now takes the projector's transaction-scoped advisory lock per
 -- prescription (namespace 7171, `pharmacy.projector.LOCK_CLASS`), in id order,
