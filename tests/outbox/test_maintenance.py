@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from outbox.maintenance import Vacuumer, connection_params, vacuum_if_needed
+from outbox.maintenance import Vacuumer, analyze_if_stale, connection_params, vacuum_if_needed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,3 +74,33 @@ def test_the_relay_thread_checks_periodically_and_stops_promptly(own_connection)
     vacuumer.stop()
     assert not vacuumer.is_alive() and time.monotonic() - t0 < 2
     assert vacuumer.vacuums == (0 if autovacuum_on else 1)
+
+
+def test_statistics_are_refreshed_only_when_autovacuum_is_off_and_enough_rows_changed(own_connection):
+    conn = own_connection
+    autovacuum_on = conn.execute("SELECT current_setting('autovacuum')::boolean").fetchone()[0]
+    conn.execute("ANALYZE outbox_events")
+    analyze_if_stale(conn)  # whatever else the migrations left stale
+    assert "public.outbox_events" not in analyze_if_stale(conn)  # nothing changed since
+    _dead_rows(300)  # 300 inserts and 300 updates: past 50 + 10% of the rows
+    deadline = time.monotonic() + 10
+    while True:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        changed = conn.execute(
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'outbox_events'"
+        ).fetchone()[0]
+        if changed >= 600 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    done = analyze_if_stale(conn)
+    if autovacuum_on:  # autovacuum's own analyze covers it
+        assert done == []
+    else:
+        assert "public.outbox_events" in done
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        assert (
+            conn.execute(
+                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'outbox_events'"
+            ).fetchone()[0]
+            < 600
+        )
