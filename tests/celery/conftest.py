@@ -42,13 +42,19 @@ FAST = {
 
 
 def _database_url() -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"])
-    host = quote(s.get("HOST") or "", safe="")
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
+    """The test database as a URL for the subprocesses.
+
+    From the parameters psycopg receives, not `settings_dict`: the embedded
+    server's socket directory is in OPTIONS (`?host=` of its URL), and
+    without it the subprocesses reached the default socket, another server.
+    """
+    p = connection.get_connection_params()
+    auth = quote(p.get("user") or "")
+    if p.get("password"):
+        auth += ":" + quote(p["password"])
+    host = quote(p.get("host") or "", safe="")
+    port = f":{p['port']}" if p.get("port") else ""
+    return f"postgres://{auth}@{host}{port}/{quote(p['dbname'])}"
 
 
 def _free_port() -> int:
