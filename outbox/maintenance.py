@@ -28,7 +28,8 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import connection
+
+from hospital.pg import connection_params
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +49,6 @@ WHERE NOT current_setting('autovacuum')::boolean
   AND n_mod_since_analyze > 50 + 0.1 * n_live_tup
 ORDER BY relname
 """
-
-
-def connection_params() -> dict:
-    """psycopg connection parameters of Django's default database, for a connection of our own."""
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return params
 
 
 def vacuum_if_needed(conn, dead_rows: int) -> bool:

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
-from outbox.maintenance import Vacuumer, connection_params
+from hospital.pg import connection_params
+from outbox.maintenance import Vacuumer
 from outbox.publishing import BrokerUnavailable, Publisher, celery_publisher
 from outbox.store import Claimed, claim, held_back, mark_published, purge, record_failure, release, requeue_lost
 

@@ -23,8 +23,8 @@ from urllib.parse import quote
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
+from hospital.pg import connection_params
 from outbox.sync_mode import set_mode
 from pharmacy.status import sync_status
 from pharmacy.verify import find_drift
@@ -48,7 +48,7 @@ def _database_url() -> str:
     server's socket directory is in OPTIONS (`?host=` of its URL), and
     without it the subprocesses reached the default socket, another server.
     """
-    p = connection.get_connection_params()
+    p = connection_params()
     auth = quote(p.get("user") or "")
     if p.get("password"):
         auth += ":" + quote(p["password"])

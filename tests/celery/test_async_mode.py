@@ -9,7 +9,6 @@ import random
 import threading
 import time
 
-import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, connections
@@ -17,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hospital import commands as master
+from hospital import pg
 from hospital.errors import DomainError
 from hospital.specialties import Especialidade
 from outbox.models import OutboxEvent
@@ -202,10 +202,7 @@ def test_a_transaction_that_commits_late_is_never_skipped(stack):
     stack.relay("r1")
     wait_until(converged, 30, "the initial prescriptions", stack)
 
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params) as late:
+    with pg.connect() as late:
         # Takes its outbox position first ...
         late.execute(
             "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "

@@ -2,11 +2,11 @@
 
 import time
 
-import psycopg
 import pytest
 from django.db import connection
 
-from outbox.maintenance import Vacuumer, analyze_if_stale, connection_params, vacuum_if_needed
+from hospital import pg
+from outbox.maintenance import Vacuumer, analyze_if_stale, vacuum_if_needed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +40,7 @@ def _wait_for_dead_rows(conn, at_least: int) -> None:
 
 @pytest.fixture
 def own_connection():
-    conn = psycopg.connect(**connection_params(), autocommit=True)
+    conn = pg.connect(autocommit=True)
     yield conn
     conn.close()
 

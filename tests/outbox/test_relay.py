@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from hospital import pg
 from outbox import publishing, relay, store
 from outbox.models import OutboxEvent
 from outbox.positions import IS_PROJECTED_SQL
@@ -30,10 +31,7 @@ def _add(aggregate_id: int, aggregate_type: str = "Prescricao") -> int:
 
 
 def _other_connection() -> psycopg.Connection:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params)
+    return pg.connect()
 
 
 def test_publishes_in_position_order_in_batches_and_marks_published(celery_mode, publisher, settings):

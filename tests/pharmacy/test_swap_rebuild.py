@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, connections
 
 from hospital import commands as master
+from hospital import pg
 from outbox.sync_mode import set_mode
 from pharmacy import projector, swap_rebuild
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
@@ -238,11 +239,7 @@ def test_inside_a_transaction_it_builds_and_swaps_there(article_prescription):
 def test_a_session_with_cached_plans_keeps_working_across_the_swap(article_prescription, monkeypatch):
     """One persistent connection: its plpgsql plans (sync functions) point at the old tables' OIDs; a write
     blocked by the swap and the writes after it must re-plan against the new tables, not fail or vanish."""
-    import psycopg
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    other = psycopg.connect(**params, autocommit=True)
+    other = pg.connect(autocommit=True)
     medico_id = article_prescription.medico_id
 
     def rename(name: str) -> None:
@@ -283,15 +280,11 @@ def test_a_session_with_cached_plans_keeps_working_across_the_swap(article_presc
 def test_a_writer_committing_while_the_swap_waits_for_its_lock_is_kept(article_prescription, monkeypatch):
     """Trigger mode: a transaction that already wrote the old read tables holds the swap's LOCK back; once it
     commits, the swap's snapshot (taken after the lock) must include its change."""
-    import psycopg
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    other = psycopg.connect(**params)
+    other = pg.connect()
     real_swap = swap_rebuild._swap
 
     def committer() -> None:
-        with psycopg.connect(**params, autocommit=True) as watcher:
+        with pg.connect(autocommit=True) as watcher:
             for _ in range(500):
                 waiting = watcher.execute(
                     "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND NOT granted"
