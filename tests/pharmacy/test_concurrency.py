@@ -10,50 +10,66 @@ then sees its rows. Either order must leave no drift.
 """
 
 import threading
+from collections.abc import Callable
 
 import psycopg
 import pytest
 from django.db import connection
 
+from hospital import pg
 from tests.pharmacy.helpers import assert_read_models_match_source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _connect() -> psycopg.Connection:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params)
+def _add_item(conn: psycopg.Connection, prescricao_id: int, medicamento_id: int, horario: str, dosagem: str) -> None:
+    conn.execute(
+        "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) VALUES (%s, %s, %s, %s)",
+        [prescricao_id, medicamento_id, horario, dosagem],
+    )
 
 
-def _write_prescription(conn: psycopg.Connection, medico_id: int, paciente_id: int, medicamento_id: int) -> int:
-    prescricao_id = conn.execute(
+def _new_prescription(conn: psycopg.Connection, medico_id: int, paciente_id: int) -> int:
+    return conn.execute(
         "INSERT INTO prescricoes (id_medico, id_paciente, data_prescricao, status, motivo_cancelamento) "
         "VALUES (%s, %s, now(), 'ativa', '') RETURNING id",
         [medico_id, paciente_id],
     ).fetchone()[0]
-    conn.execute(
-        "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
-        "VALUES (%s, %s, '08:00', '100mg')",
-        [prescricao_id, medicamento_id],
-    )
+
+
+def _write_prescription(conn: psycopg.Connection, medico_id: int, paciente_id: int, medicamento_id: int) -> int:
+    prescricao_id = _new_prescription(conn, medico_id, paciente_id)
+    _add_item(conn, prescricao_id, medicamento_id, "08:00", "100mg")
     return prescricao_id
 
 
-def _rename_in_thread(medico_id: int, nome: str) -> tuple[threading.Thread, threading.Event]:
-    """Rename in another connection; `done` is set once the rename has committed."""
-    done = threading.Event()
+def _second_waits_for_first(first: Callable, second: Callable, why: str) -> tuple:
+    """`first(conn)` in a transaction left open; `second(conn)` in another thread and connection, then committed.
 
-    def rename():
-        with _connect() as conn:
-            conn.execute("UPDATE medicos SET nome = %s WHERE id = %s", [nome, medico_id])
-            conn.commit()
-        done.set()
+    The second must still be running half a second later, and finish once the
+    first commits. Returns both results.
+    """
+    holder = pg.connect()
+    try:
+        first_result = first(holder)
+        out: dict = {}
+        done = threading.Event()
 
-    thread = threading.Thread(target=rename, daemon=True)
-    thread.start()
-    return thread, done
+        def run():
+            with pg.connect() as conn:
+                out["result"] = second(conn)
+                conn.commit()
+            done.set()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        assert not done.wait(0.5), why
+        holder.commit()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        holder.close()
+    return first_result, out["result"]
 
 
 def _names_shown(prescricao_id: int) -> set[str]:
@@ -66,42 +82,27 @@ def _names_shown(prescricao_id: int) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def _rename(medico_id: int) -> Callable:
+    return lambda conn: conn.execute("UPDATE medicos SET nome = 'Dr. João Renomeado' WHERE id = %s", [medico_id])
+
+
 def test_rename_during_an_uncommitted_prescription_waits_and_then_covers_it(cardiologista, paciente, aspirina):
-    writer = _connect()
-    try:
-        prescricao_id = _write_prescription(writer, cardiologista.pk, paciente.pk, aspirina.pk)  # not committed yet
-        thread, renamed = _rename_in_thread(cardiologista.pk, "Dr. João Renomeado")
-        assert not renamed.wait(0.5), "the rename must wait for the prescription's transaction"
-        writer.commit()
-        thread.join(10)
-        assert renamed.is_set()
-    finally:
-        writer.close()
+    prescricao_id, _ = _second_waits_for_first(
+        lambda conn: _write_prescription(conn, cardiologista.pk, paciente.pk, aspirina.pk),
+        _rename(cardiologista.pk),
+        "the rename must wait for the prescription's transaction",
+    )
     assert _names_shown(prescricao_id) == {"Dr. João Renomeado"}
     assert_read_models_match_source()
 
 
 def test_prescription_during_an_uncommitted_rename_waits_and_then_shows_the_new_name(cardiologista, paciente, aspirina):
-    renamer = _connect()
-    try:
-        renamer.execute("UPDATE medicos SET nome = 'Dr. João Renomeado' WHERE id = %s", [cardiologista.pk])
-        result: dict = {}
-
-        def write():
-            with _connect() as conn:
-                result["id"] = _write_prescription(conn, cardiologista.pk, paciente.pk, aspirina.pk)
-                conn.commit()
-
-        thread = threading.Thread(target=write, daemon=True)
-        thread.start()
-        thread.join(0.5)
-        assert thread.is_alive(), "the prescription's refresh must wait for the rename's transaction"
-        renamer.commit()
-        thread.join(10)
-        assert not thread.is_alive()
-    finally:
-        renamer.close()
-    assert _names_shown(result["id"]) == {"Dr. João Renomeado"}
+    _, prescricao_id = _second_waits_for_first(
+        _rename(cardiologista.pk),
+        lambda conn: _write_prescription(conn, cardiologista.pk, paciente.pk, aspirina.pk),
+        "the prescription's refresh must wait for the rename's transaction",
+    )
+    assert _names_shown(prescricao_id) == {"Dr. João Renomeado"}
     assert_read_models_match_source()
 
 
@@ -113,40 +114,14 @@ def test_items_written_concurrently_to_one_prescription_all_reach_its_document(c
     The prescription starts without items (written by SQL), so no existing read row
     is there for the two upserts to queue on by accident.
     """
-    with _connect() as setup:
-        prescricao_id = setup.execute(
-            "INSERT INTO prescricoes (id_medico, id_paciente, data_prescricao, status, motivo_cancelamento) "
-            "VALUES (%s, %s, now(), 'ativa', '') RETURNING id",
-            [cardiologista.pk, paciente.pk],
-        ).fetchone()[0]
+    with pg.connect() as setup:
+        prescricao_id = _new_prescription(setup, cardiologista.pk, paciente.pk)
         setup.commit()
-    first = _connect()
-    try:
-        first.execute(
-            "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
-            "VALUES (%s, %s, '12:00', '50mg')",
-            [prescricao_id, aspirina.pk],
-        )
-        done = threading.Event()
-
-        def second():
-            with _connect() as conn:
-                conn.execute(
-                    "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
-                    "VALUES (%s, %s, '20:00', '25mg')",
-                    [prescricao_id, aspirina.pk],
-                )
-                conn.commit()
-            done.set()
-
-        thread = threading.Thread(target=second, daemon=True)
-        thread.start()
-        assert not done.wait(0.5), "the second refresh of the prescription must wait for the first transaction"
-        first.commit()
-        thread.join(10)
-        assert done.is_set()
-    finally:
-        first.close()
+    _second_waits_for_first(
+        lambda conn: _add_item(conn, prescricao_id, aspirina.pk, "12:00", "50mg"),
+        lambda conn: _add_item(conn, prescricao_id, aspirina.pk, "20:00", "25mg"),
+        "the second refresh of the prescription must wait for the first transaction",
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT jsonb_array_length(documento->'medicamentos') FROM vw_prescricoes_documentos "
@@ -160,33 +135,20 @@ def test_items_written_concurrently_to_one_prescription_all_reach_its_document(c
 def test_a_bulk_statement_over_many_prescriptions_waits_for_a_smaller_refresh_and_leaves_no_drift(
     cardiologista, paciente, aspirina
 ):
-    """More than 64 prescriptions in one statement: one coarse lock instead of one per prescription."""
-    with _connect() as setup:
+    """More than 64 prescriptions in one statement (the coarse-lock path) still serialize with a concurrent writer.
+
+    Here the two would also meet on the prescription's existing read rows; the next test pins the lock itself.
+    """
+    with pg.connect() as setup:
         ids = [_write_prescription(setup, cardiologista.pk, paciente.pk, aspirina.pk) for _ in range(80)]
         setup.commit()
-    small = _connect()
-    try:
-        small.execute(
-            "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
-            "VALUES (%s, %s, '12:00', '50mg')",
-            [ids[0], aspirina.pk],
-        )
-        done = threading.Event()
-
-        def bulk():
-            with _connect() as conn:
-                conn.execute("UPDATE prescricao_medicamentos SET dosagem = '75mg' WHERE id_prescricao = ANY(%s)", [ids])
-                conn.commit()
-            done.set()
-
-        thread = threading.Thread(target=bulk, daemon=True)
-        thread.start()
-        assert not done.wait(0.5), "the bulk refresh must wait for the uncommitted refresh of one of its prescriptions"
-        small.commit()
-        thread.join(10)
-        assert done.is_set()
-    finally:
-        small.close()
+    _second_waits_for_first(
+        lambda conn: _add_item(conn, ids[0], aspirina.pk, "12:00", "50mg"),
+        lambda conn: conn.execute(
+            "UPDATE prescricao_medicamentos SET dosagem = '75mg' WHERE id_prescricao = ANY(%s)", [ids]
+        ),
+        "the bulk refresh must wait for the uncommitted refresh of one of its prescriptions",
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FILTER (WHERE dosagem = '75mg'), count(*) FROM vw_prescricoes_medicamentos_detalhadas "
@@ -197,3 +159,25 @@ def test_a_bulk_statement_over_many_prescriptions_waits_for_a_smaller_refresh_an
         # itself changed the 80 rows its snapshot saw, as SQL says.
         assert cursor.fetchone() == (80, 81)
     assert_read_models_match_source()
+
+
+def test_a_bulk_refresh_holds_one_coarse_lock_not_one_per_prescription(cardiologista, paciente, aspirina):
+    """Advisory locks live in the server's shared lock table; 80 prescriptions must not take 80 of them."""
+    with pg.connect() as setup:
+        ids = [_write_prescription(setup, cardiologista.pk, paciente.pk, aspirina.pk) for _ in range(80)]
+        few = _write_prescription(setup, cardiologista.pk, paciente.pk, aspirina.pk)
+        setup.commit()
+
+    def advisory_locks(conn: psycopg.Connection) -> list[tuple[int, str]]:
+        return conn.execute(
+            "SELECT objid::int, mode FROM pg_locks WHERE locktype = 'advisory' AND classid = 7171 "
+            "AND pid = pg_backend_pid() ORDER BY objid, mode"
+        ).fetchall()
+
+    with pg.connect() as conn:
+        conn.execute("UPDATE prescricao_medicamentos SET dosagem = '75mg' WHERE id_prescricao = ANY(%s)", [ids])
+        assert advisory_locks(conn) == [(0, "ExclusiveLock")]
+        conn.rollback()
+        conn.execute("UPDATE prescricao_medicamentos SET dosagem = '75mg' WHERE id_prescricao = %s", [few])
+        assert advisory_locks(conn) == [(0, "ShareLock"), (few % 2147483647, "ExclusiveLock")]
+        conn.rollback()
