@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hospital.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "hospital.urls"
@@ -98,6 +99,9 @@ DATABASES = {
     "default": dj_database_url.parse(_database_url(), conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))),
 }
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+# A reused connection is checked before a request uses it, so the first requests after a PostgreSQL restart
+# reconnect instead of failing on a dead socket.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = _env_bool("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,9 +164,15 @@ CELERY_TIMEZONE = TIME_ZONE
 # for ever: every socket operation gives up after this many seconds, the publish fails as "broker unavailable"
 # and the relay releases its leases and backs off (the worker's BRPOP polls every 1 s, well under it).
 BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
+# A message a worker took and never acknowledged (worker killed) is handed out again by Kombu after this many
+# seconds (Kombu's default: an hour). The relay republishes lost events much sooner (OUTBOX_REPUBLISH_AFTER); this
+# is the backstop while the queue stays busy. It must exceed the longest task and the longest retry countdown
+# (pharmacy.tasks: 60 s), or running tasks are handed out twice.
+BROKER_VISIBILITY_TIMEOUT = float(os.environ.get("BROKER_VISIBILITY_TIMEOUT", "300"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": BROKER_SOCKET_TIMEOUT,
     "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
 }
 # Celery's Django fixup closes every database connection before and after each task unless this is set: a
 # new PostgreSQL backend per message (fork + Django connection set-up, ~10-30 ms of CPU on a busy 2-core box)
@@ -188,8 +198,9 @@ OUTBOX_LEASE = float(os.environ.get("OUTBOX_LEASE", "30"))  # a claim lasts this
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))  # then the event is dead-lettered
 OUTBOX_BACKOFF_BASE = float(os.environ.get("OUTBOX_BACKOFF_BASE", "1"))  # retry n waits base * 2**(n-1) ...
 OUTBOX_BACKOFF_MAX = float(os.environ.get("OUTBOX_BACKOFF_MAX", "300"))  # ... capped here
-# Published but still not projected after this long (message lost: broker restart, worker killed): publish again.
-OUTBOX_REPUBLISH_AFTER = float(os.environ.get("OUTBOX_REPUBLISH_AFTER", "600"))
+# Published but still not projected after this long, with the broker's queue empty (message lost: worker killed,
+# Redis restarted): publish again. Checked every quarter of it; see outbox.relay.run.
+OUTBOX_REPUBLISH_AFTER = float(os.environ.get("OUTBOX_REPUBLISH_AFTER", "15"))
 OUTBOX_RETENTION_DAYS = float(os.environ.get("OUTBOX_RETENTION_DAYS", "7"))  # then projected events are purged
 # The relay vacuums the outbox itself when the server's autovacuum is off (see outbox.maintenance):
 OUTBOX_VACUUM_DEAD_ROWS = int(

@@ -54,3 +54,27 @@ def celery_publisher(app=None) -> Publisher:
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     return publish
+
+
+def broker_queue_empty(app=None) -> bool | None:
+    """True when the task queue holds no message (the workers have taken everything published so far).
+
+    None when the broker cannot be asked (down, hanging): the caller then
+    cannot tell a lost message from a queued one. Transport-neutral: a passive
+    `queue_declare` reports the queue's depth on Redis (every priority list)
+    as on AMQP.
+    """
+    if app is None:
+        from hospital.celery import app
+
+    from kombu.exceptions import ChannelError
+
+    queue = app.conf.task_default_queue
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=0)
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count == 0
+    except ChannelError:  # NOT_FOUND: no such queue (Redis drops an empty list's key), so nothing waits in it
+        return True
+    except _broker_errors():
+        return None

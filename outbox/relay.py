@@ -37,12 +37,15 @@ from django.db import connection
 
 from hospital.pg import connection_params
 from outbox.maintenance import Vacuumer
-from outbox.publishing import BrokerUnavailable, Publisher, celery_publisher
+from outbox.publishing import BrokerUnavailable, Publisher, broker_queue_empty, celery_publisher
 from outbox.store import Claimed, claim, held_back, mark_published, purge, record_failure, release, requeue_lost
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "outbox_events"
+# Longest wait between two tries of a broker that is down: trying is one failed connect, so a Redis that
+# comes back is used within this many seconds.
+BROKER_RETRY_MAX = 10.0
 
 
 @dataclass
@@ -187,6 +190,7 @@ def run(
     should_stop: Callable[[], bool] = lambda: False,
     purge_every: float = 3600.0,
     log: Callable[[str], None] = logger.info,
+    queue_empty: Callable[[], bool | None] = broker_queue_empty,
 ) -> RelayStats:
     """Relay until `should_stop()` (or, with `once`, until nothing is claimable).
 
@@ -197,8 +201,15 @@ def run(
     are only held back (horizon, aggregate order): the transaction holding the
     horizon may end without a NOTIFY, so the relay retries after 10 ms,
     doubling up to the poll interval while they stay held. A broker outage backs off
-    exponentially up to `OUTBOX_BACKOFF_MAX` and retries; with `once` it gives
-    up after a few tries and reports the error in the stats.
+    exponentially (at most `BROKER_RETRY_MAX` between tries) and retries; with `once`
+    it gives up after a few tries and reports the error in the stats.
+
+    Every `OUTBOX_REPUBLISH_AFTER / 4` seconds it also republishes lost messages
+    (`requeue_lost`), but only while `queue_empty()` says the broker's queue is
+    empty: an event published that long ago and still unprojected, with nothing
+    left queued, is either in a live worker's hands (a harmless duplicate) or
+    lost with a killed worker or a restarted Redis. While a legitimate backlog
+    is queued nothing is republished, so recovery never adds to it.
     """
     from django.db import close_old_connections
 
@@ -218,14 +229,17 @@ def run(
             try:
                 if time.monotonic() - last_requeue >= requeue_every:
                     last_requeue = time.monotonic()
-                    requeue_lost()
+                    if queue_empty():
+                        requeue_lost()
                 claimed = relay_batch(publish, stats=stats)
                 if outage:
                     log(f"broker de volta após {outage} tentativa(s)")
                 outage = 0
             except BrokerUnavailable as exc:
                 outage += 1
-                delay = min(settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2 ** (outage - 1), 30.0)
+                delay = min(
+                    settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2 ** (outage - 1), BROKER_RETRY_MAX
+                )
                 log(f"broker indisponível ({exc}); nova tentativa em {delay:.1f}s")
                 if once and outage >= 3:
                     stats.errors.append(str(exc))

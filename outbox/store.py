@@ -34,8 +34,9 @@ published") skip events forever. This relay has no cursor and never skips:
   position order, and a dead-lettered event does not block its successors.
 - at-least-once end to end: an event published but not projected after
   `OUTBOX_REPUBLISH_AFTER` (message lost with a Redis restart, worker killed
-  before acking) goes back to unpublished (`requeue_lost`) and is published
-  again. Duplicates are harmless: the projector
+  before acking) goes back to unpublished (`requeue_lost`, which the relay
+  calls only while the broker's queue is empty) and is published again.
+  Duplicates are harmless: the projector
   recomputes rows from the write model (see `pharmacy.projector`).
 """
 

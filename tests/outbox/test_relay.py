@@ -231,3 +231,26 @@ def test_outbox_queries_walk_their_partial_indexes_after_a_drained_backlog(celer
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE outbox_events")
     assert not _outbox_seq_scan(STATUS_SQL)
+
+
+def test_lost_messages_are_republished_only_while_the_broker_queue_is_empty(celery_mode, publisher, settings):
+    """A queued backlog is not amplified: an old unprojected event goes out again only once nothing is queued."""
+    import redis
+
+    from hospital.embedded import redis_py_url
+
+    broker = redis.Redis.from_url(redis_py_url(settings.REDIS_URL))
+    broker.flushdb()  # this suite's own database number
+    event_id = _add(1)
+    relay.relay_batch(publisher)
+    OutboxEvent.objects.filter(pk=event_id).update(published_at=timezone.now() - dt.timedelta(minutes=5))
+    publishing.celery_publisher()([store.Claimed(event_id, "Teste", "Prescricao", 1, 0)])  # still queued: no worker
+    assert publishing.broker_queue_empty() is False
+    relay.run(once=True, publish=publisher)
+    assert publisher.published == [event_id]
+    assert OutboxEvent.objects.get(pk=event_id).published_at is not None
+
+    broker.flushdb()  # the workers took everything; the event's message was lost with one of them
+    assert publishing.broker_queue_empty() is True
+    relay.run(once=True, publish=publisher)
+    assert publisher.published == [event_id, event_id]
