@@ -21,8 +21,13 @@ Before serving, the database's sync mode is aligned with READ_MODEL_SYNC
 - `relay` (`manage.py outbox_relay`) and `worker` (`celery -A hospital
   worker`): only when READ_MODEL_SYNC=celery.
 
-If any process exits on its own, the supervisor stops the rest and exits
-non-zero: a half-running stack is worse than a stopped one.
+A process that exits on its own (crash, OOM kill, `kill -9`) is restarted
+while the others keep serving: what is left of its process group (a killed
+Celery worker's pool children) is killed first, then it starts again after a
+backoff of 1 s doubling up to `RESTART_BACKOFF_MAX` (back to 1 s once it has
+stayed up `STABLE_SECONDS`), each step logged. Nothing is lost meanwhile: a
+killed relay's leases expire (`OUTBOX_LEASE`) and a killed worker's messages
+are republished by the relay (`OUTBOX_REPUBLISH_AFTER`).
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ from django.db import connections
 from hospital import embedded
 
 GRACE_SECONDS = 10
+RESTART_BACKOFF_MAX = 30.0
+STABLE_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -68,6 +75,10 @@ class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    restarts: int = 0
+    backoff: float = 0.0  # the next restart's delay; 0 until the first crash
+    restart_at: float | None = None  # when a crashed child is due to start again
 
 
 @dataclass
@@ -77,6 +88,7 @@ class Stack:
     out: TextIO = sys.stdout
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
+    env: dict[str, str] = field(default_factory=dict, repr=False)
 
     # -- setup
 
@@ -126,17 +138,23 @@ class Stack:
     # -- run
 
     def start(self, env: dict[str, str]) -> None:
+        self.env = env
         for child in self.plan():
             self.say(f"starting {child.name}: {' '.join(child.argv[1:])}")
-            child.process = subprocess.Popen(
-                child.argv,
-                env=env,
-                cwd=settings.BASE_DIR,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
+            self.spawn(child)
             self.children.append(child)
+
+    def spawn(self, child: Child) -> None:
+        child.process = subprocess.Popen(
+            child.argv,
+            env=self.env,
+            cwd=settings.BASE_DIR,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        child.started_at = time.monotonic()
+        child.restart_at = None
 
     def wait_for_web(self, timeout: float = 30) -> None:
         """Return once the web process accepts connections (so the banner comes after its log lines)."""
@@ -149,15 +167,33 @@ class Stack:
             time.sleep(0.2)
 
     def wait(self) -> int:
-        """Block until a signal asks to stop (exit 0) or a child exits on its own (exit 1)."""
+        """Supervise (restart what crashes) until a signal asks to stop; exit status 0."""
         while not self.stopping:
-            for child in self.children:
-                code = child.process.poll()
-                if code is not None:
-                    self.say(f"{child.name} exited with status {code}; stopping the stack")
-                    return 1
+            self.supervise()
             time.sleep(0.2)
         return 0
+
+    def supervise(self) -> None:
+        """One round: schedule the restart of each child that exited, start those whose backoff has passed."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at and not self.stopping:
+                    child.restarts += 1
+                    self.spawn(child)
+                    self.say(f"restarted {child.name} (restart #{child.restarts}, pid {child.process.pid})")
+                continue
+            code = child.process.poll()
+            if code is None:
+                continue
+            # Its process group may outlive it (a SIGKILLed Celery worker leaves its pool children behind).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            stable = now - child.started_at >= STABLE_SECONDS
+            child.backoff = 1.0 if stable or not child.backoff else min(RESTART_BACKOFF_MAX, child.backoff * 2)
+            child.restart_at = now + child.backoff
+            how = f"signal {-code}" if code < 0 else f"status {code}"
+            self.say(f"{child.name} (pid {child.process.pid}) exited with {how}; restarting it in {child.backoff:g}s")
 
     def stop(self) -> None:
         alive = [c for c in self.children if c.process.poll() is None]
