@@ -194,7 +194,9 @@ OUTBOX_POLL_INTERVAL = float(os.environ.get("OUTBOX_POLL_INTERVAL", "2"))  # fal
 # After a NOTIFY wakes it, the relay waits this long so that commits arriving together share one pass and one
 # message: fewer claims and Celery tasks per event under load, for at most this much more lag.
 OUTBOX_LINGER = float(os.environ.get("OUTBOX_LINGER", "0.005"))
-OUTBOX_LEASE = float(os.environ.get("OUTBOX_LEASE", "30"))  # a claim lasts this long before another relay may retry
+# A claim lasts this long before another relay may take it over (a relay killed or frozen mid-pass): longer than a
+# pass with a hung broker (BROKER_SOCKET_TIMEOUT and two retries, about 16 s), short for recovery.
+OUTBOX_LEASE = float(os.environ.get("OUTBOX_LEASE", "20"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))  # then the event is dead-lettered
 OUTBOX_BACKOFF_BASE = float(os.environ.get("OUTBOX_BACKOFF_BASE", "1"))  # retry n waits base * 2**(n-1) ...
 OUTBOX_BACKOFF_MAX = float(os.environ.get("OUTBOX_BACKOFF_MAX", "300"))  # ... capped here

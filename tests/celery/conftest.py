@@ -31,9 +31,10 @@ from pharmacy.verify import find_drift
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Faster polling and backoff for the tests of behaviour; the fault tests (test_faults.py) use none of it:
+# they measure recovery with the shipped defaults.
 FAST = {
     "OUTBOX_POLL_INTERVAL": "0.5",
-    "OUTBOX_REPUBLISH_AFTER": "4",
     "OUTBOX_BACKOFF_BASE": "0.2",
     "OUTBOX_BACKOFF_MAX": "2",
     "OUTBOX_LEASE": "10",
@@ -103,17 +104,28 @@ class PrivateRedis:
             self.proc.kill()
             self.proc.wait(10)
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers (a hung broker)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def queued(self) -> int:
+        """Messages waiting in Celery's default queue."""
+        return redis.Redis.from_url(self.url).llen("celery")
+
 
 class Stack:
     """Starts relays and workers as subprocesses; stops whatever is left at teardown."""
 
-    def __init__(self, tmp: Path, broker_url: str):
+    def __init__(self, tmp: Path, broker_url: str, overrides: dict[str, str] | None = None):
         self.tmp = tmp
         self.broker_url = broker_url
         self.procs: dict[str, subprocess.Popen] = {}
         self.env = {
             **os.environ,
-            **FAST,
+            **(FAST if overrides is None else overrides),
             "DATABASE_URL": _database_url(),
             "REDIS_URL": broker_url,
             "READ_MODEL_SYNC": "celery",
@@ -135,6 +147,14 @@ class Stack:
             [sys.executable, "-m", "celery", "-A", "hospital", "worker", "-c", str(concurrency), "-P", "prefork",
              "-n", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-l", "INFO"],
+        )  # fmt: skip
+
+    def web(self, port: int, name: str = "web") -> subprocess.Popen:
+        """Gunicorn serving the project on 127.0.0.1:`port` (one process, four threads)."""
+        return self._spawn(
+            name,
+            [sys.executable, "-m", "gunicorn", "hospital.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "4", "--no-control-socket"],
         )  # fmt: skip
 
     def relay(self, name: str = "r1", **env: str) -> subprocess.Popen:
@@ -180,6 +200,31 @@ def converged() -> bool:
     return drained() and not find_drift()
 
 
+def time_to_converge(since: float, stack: Stack, timeout: float = 60) -> float:
+    """Wait (at most `timeout` s from now) for the read models to converge; seconds from `since` (monotonic)."""
+    wait_until(converged, timeout, "the read models to converge", stack)
+    return time.monotonic() - since
+
+
+def verify_exit_code() -> int:
+    """`manage.py verify_read_model`'s exit status."""
+    from django.core.management import call_command
+
+    try:
+        call_command("verify_read_model")
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def assert_nothing_lost() -> None:
+    """Every committed event projected (none pending, none dead-lettered) and the read models equal the source."""
+    from outbox.models import OutboxEvent
+
+    assert not OutboxEvent.objects.filter(projected_at__isnull=True).values_list("pk", flat=True)[:10]
+    assert verify_exit_code() == 0
+
+
 def _broker() -> redis.Redis:
     from hospital.embedded import redis_py_url
 
@@ -191,16 +236,46 @@ def _broker() -> redis.Redis:
     return client
 
 
-@pytest.fixture
-def stack(transactional_db, tmp_path):
-    """Celery mode in the test database, a clean broker db, and a process launcher."""
+def _celery_stack(tmp_path: Path, overrides: dict[str, str] | None):
     broker = _broker()
     broker.flushdb()  # our own database number: REDIS_URL is reserved for this suite
     set_mode("celery")
-    stack = Stack(tmp_path, settings.REDIS_URL)
+    stack = Stack(tmp_path, settings.REDIS_URL, overrides)
     yield stack
     stack.stop_all()
     broker.flushdb()
+
+
+@pytest.fixture
+def stack(transactional_db, tmp_path):
+    """Celery mode in the test database, a clean broker db, and a process launcher (fast polling and backoff)."""
+    yield from _celery_stack(tmp_path, None)
+
+
+@pytest.fixture
+def shipped_stack(transactional_db, tmp_path):
+    """Like `stack`, but the processes run with the shipped settings: what recovery is measured with."""
+    yield from _celery_stack(tmp_path, {})
+
+
+CONVERGENCE: list[tuple[str, float]] = []
+
+
+@pytest.fixture
+def record_convergence(request):
+    """`record_convergence(seconds, what)`: listed at the end of the run, for the README's reliability figures."""
+
+    def record(seconds: float, what: str = "") -> None:
+        CONVERGENCE.append((f"{request.node.name}{f' ({what})' if what else ''}", seconds))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CONVERGENCE:
+        terminalreporter.section("time to converge after each fault (shipped settings)")
+        for name, seconds in CONVERGENCE:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {name}")
 
 
 @pytest.fixture

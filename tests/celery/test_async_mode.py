@@ -10,13 +10,11 @@ import threading
 import time
 
 import pytest
-from django.core.management import call_command
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hospital import commands as master
-from hospital import pg
 from hospital.errors import DomainError
 from hospital.specialties import Especialidade
 from outbox.models import OutboxEvent
@@ -25,7 +23,7 @@ from pharmacy.status import sync_status
 from prescriptions import commands
 from prescriptions.models import PrescricaoMedicamento
 from prescriptions.rules import ItemInput
-from tests.celery.conftest import converged, wait_until
+from tests.celery.conftest import converged, verify_exit_code, wait_until
 from tests.pharmacy.test_property import _apply, operations
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -50,14 +48,6 @@ def _prescribe(medico, paciente, medicamento, hour: int = 8) -> int:
     ).pk
 
 
-def _verify_exit_code() -> int:
-    try:
-        call_command("verify_read_model")
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
 @settings(
     max_examples=6,
     deadline=None,
@@ -75,7 +65,7 @@ def test_converges_after_any_sequence_of_writes(stack, steps):
         with contextlib.suppress(DomainError, IntegrityError):
             _apply(op)
     wait_until(converged, 30, "the read models to converge", stack)
-    assert _verify_exit_code() == 0
+    assert verify_exit_code() == 0
 
 
 def test_broker_down_during_writes_loses_nothing(stack, private_redis):
@@ -102,40 +92,6 @@ def test_broker_down_during_writes_loses_nothing(stack, private_redis):
         "Dr. J. Silva"
     }
     assert sync_status().dead_letters == 0
-
-
-def test_worker_killed_mid_batch_loses_nothing(stack):
-    medicos, pacientes, medicamentos = _world()
-    stack.relay("r1")
-    ids = [_prescribe(medicos[0], pacientes[0], medicamentos[n % 12], hour=n % 24) for n in range(60)]
-    # Hold one prescription's projector lock: the worker blocks inside a message, in its transaction.
-    blocker = connections.create_connection("default")
-    try:
-        with blocker.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(7171, %s)", [ids[30]])
-        stack.worker("w1", concurrency=1)
-        wait_until(lambda: OutboxEvent.objects.filter(projected_at__isnull=False, aggregate_id__in=ids).exists()
-                   or _stuck(ids[30]), 30, "the worker to be inside a message", stack)  # fmt: skip
-        wait_until(lambda: _stuck(ids[30]), 30, "the worker to block on the held lock", stack)
-        stack.kill("w1")  # SIGKILL, message unacknowledged, transaction rolled back
-    finally:
-        with blocker.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock_all()")
-        blocker.close()
-    assert sync_status().backlog > 0
-    stack.worker("w2")
-    wait_until(converged, 60, "redelivery after the worker was killed", stack)
-    assert PrescricaoDocumento.objects.filter(pk__in=ids).count() == 60
-
-
-def _stuck(prescription_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND classid = 7171 AND objid = %s)",
-            [prescription_id],
-        )
-        return cursor.fetchone()[0]
 
 
 def test_two_relays_two_workers_concurrent_writers_keep_per_prescription_order(stack):
@@ -192,38 +148,4 @@ def test_two_relays_two_workers_concurrent_writers_keep_per_prescription_order(s
         assert counts == sorted(counts), f"prescription {pk} went back in time: {counts}"
         assert PrescricaoMedicamento.objects.filter(prescricao_id=pk).count() == 11
     assert all(len(PrescricaoDocumento.objects.get(pk=pk).documento["medicamentos"]) == 11 for pk in prescriptions)
-    assert _verify_exit_code() == 0
-
-
-def test_a_transaction_that_commits_late_is_never_skipped(stack):
-    medicos, pacientes, medicamentos = _world()
-    early, later = (_prescribe(medicos[0], pacientes[0], medicamentos[n], hour=n) for n in (0, 1))
-    stack.worker("w1")
-    stack.relay("r1")
-    wait_until(converged, 30, "the initial prescriptions", stack)
-
-    with pg.connect() as late:
-        # Takes its outbox position first ...
-        late.execute(
-            "INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem) "
-            "VALUES (%s, %s, '23:00', 'tardio')",
-            [early, medicamentos[5].pk],
-        )
-        late.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) VALUES ('MedicamentoPrescrito', 'Prescricao', %s, '{}', now(), 0, '') RETURNING id",
-            [early],
-        )
-        late_position = late.execute("SELECT max(id) FROM outbox_events").fetchone()[0]
-        # ... a later write commits and gets a higher position ...
-        commands.add_item(prescricao_id=later, item=ItemInput(medicamentos[6].pk, "22:00", "cedo"))
-        later_position = OutboxEvent.objects.order_by("-pk").first().pk
-        assert later_position > late_position
-        time.sleep(2)
-        # ... and waits at the horizon rather than letting the relay move past the open transaction.
-        assert OutboxEvent.objects.get(pk=later_position).published_at is None
-        late.commit()
-    wait_until(converged, 30, "both writes to arrive", stack)
-    assert ItemDetalhado.objects.filter(id_prescricao=early, dosagem="tardio").exists()
-    assert ItemDetalhado.objects.filter(id_prescricao=later, dosagem="cedo").exists()
-    assert OutboxEvent.objects.get(pk=late_position).projected_at is not None
+    assert verify_exit_code() == 0

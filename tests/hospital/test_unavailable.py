@@ -45,19 +45,15 @@ def _assert_unavailable(response) -> None:
     }
 
 
-def test_reads_and_commands_answer_503_while_the_database_is_down_and_work_after(farmaceutico, prescritor):
+def test_api_and_admin_answer_503_while_the_database_is_down_and_work_after(farmaceutico, prescritor, admin_user_):
     reader, writer = _token_client(farmaceutico), _token_client(prescritor)
+    staff = APIClient()
+    staff.force_login(admin_user_)
     with database_unreachable():
         _assert_unavailable(reader.get("/api/pharmacy/itens/"))
         _assert_unavailable(reader.get("/api/pharmacy/status/"))
         _assert_unavailable(writer.post("/api/commands/prescricoes/", {"medicamentos": []}, format="json"))
+        _assert_unavailable(staff.get("/admin/prescriptions/prescricao/"))
     response = reader.get("/api/pharmacy/itens/")
     assert response.status_code == 200 and response.json()["results"] == []
-
-
-def test_the_admin_answers_503_too(admin_user_):
-    client = APIClient()
-    client.force_login(admin_user_)
-    with database_unreachable():
-        _assert_unavailable(client.get("/admin/prescriptions/prescricao/"))
-    assert client.get("/admin/prescriptions/prescricao/").status_code == 200
+    assert staff.get("/admin/prescriptions/prescricao/").status_code == 200
