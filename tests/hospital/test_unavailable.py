@@ -4,6 +4,7 @@ import contextlib
 import socket
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -28,7 +29,10 @@ def database_unreachable():
         connection.settings_dict.update(saved)
 
 
-def _token_client(user) -> APIClient:
+def _token_client(username: str, group: str) -> APIClient:
+    """A client with a real token (authentication reads the database) of a new member of `group`."""
+    user = User.objects.create_user(username=username, password="senha-forte-123")
+    user.groups.add(Group.objects.get_or_create(name=group)[0])  # a flush by an earlier test drops the migration's
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -45,10 +49,10 @@ def _assert_unavailable(response) -> None:
     }
 
 
-def test_api_and_admin_answer_503_while_the_database_is_down_and_work_after(farmaceutico, prescritor, admin_user_):
-    reader, writer = _token_client(farmaceutico), _token_client(prescritor)
+def test_api_and_admin_answer_503_while_the_database_is_down_and_work_after():
+    reader, writer = _token_client("farmacia1", "farmacia"), _token_client("prescritor1", "prescritor")
     staff = APIClient()
-    staff.force_login(admin_user_)
+    staff.force_login(User.objects.create_superuser("admin1", "admin@example.org", "senha-forte-123"))
     with database_unreachable():
         _assert_unavailable(reader.get("/api/pharmacy/itens/"))
         _assert_unavailable(reader.get("/api/pharmacy/status/"))
