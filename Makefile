@@ -6,6 +6,7 @@
 #   make lint        ruff check + ruff format --check
 #   make format      ruff check --fix + ruff format
 #   make bench       the benchmarks the README quotes
+#   make faults      fault drill: make run in celery mode, kill worker/relay/Redis/PostgreSQL, time to converge
 #   make clean-data  stop the embedded PostgreSQL/Redis and delete the data folder
 
 PYTHON ?= python3.11
@@ -20,7 +21,7 @@ BENCH_ARGS ?=
 export DATA_DIR
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench clean-data venv
+.PHONY: help run test lint format bench faults clean-data venv
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -55,6 +56,10 @@ format: $(STAMP)
 # stops servers that other runs of this checkout are using.
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Its own data folder and embedded servers (any DATABASE_URL / REDIS_URL is ignored), removed afterwards.
+faults: $(STAMP)
+	$(PY) -m bench.faults $(FAULTS_ARGS)
 
 clean-data: $(STAMP)
 	$(PY) -m hospital.embedded stop
