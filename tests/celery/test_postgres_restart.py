@@ -110,6 +110,12 @@ class Api:
         return False
 
 
+def converged(server: PrivatePostgres) -> bool:
+    """No event waits to be projected (none pending, none dead-lettered)."""
+    pending = "SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
+    return server.sql(pending)[0][0] == 0
+
+
 def _wait(predicate, timeout: float, what: str, stack: Stack) -> float:
     start = time.monotonic()
     while not predicate():
@@ -135,6 +141,7 @@ def test_postgres_restart_under_running_web_relay_and_worker(private_postgres, p
         _wait(api.up, 60, "web to serve", stack)
         before = [api.prescribe(hour) for hour in range(5)]
         assert [status for status, _, _ in before] == [201] * 5
+        _wait(lambda: converged(private_postgres), 60, "the first writes to be projected", stack)
 
         private_postgres.stop()
         outage = [
@@ -146,24 +153,24 @@ def test_postgres_restart_under_running_web_relay_and_worker(private_postgres, p
             assert (status, headers.get("Retry-After")) == (503, "5")
             assert body == {"detail": UNAVAILABLE, "code": "banco_indisponivel", "errors": {}}
 
+        # A relay (re)started while the database is down waits for it rather than exiting.
+        late_relay = stack.relay("r2")
+        waiting = lambda: "banco indisponível" in (tmp_path / "r2.log").read_text()  # noqa: E731
+        _wait(lambda: waiting() or late_relay.poll() is not None, 60, "r2 to wait for the database", stack)
+        assert late_relay.poll() is None, f"a relay started while the database is down exited\n{stack.logs()}"
         private_postgres.start()
         restarted_at = time.monotonic()
         web_back = _wait(api.up, 60, "web to answer again", stack)
         after = [api.prescribe(hour) for hour in range(8, 13)]
         assert [status for status, _, _ in after] == [201] * 5
 
-        def converged() -> bool:
-            pending = private_postgres.sql(
-                "SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
-            )
-            return pending[0][0] == 0  # fmt: skip
-
-        _wait(converged, 60, "the read models to catch up", stack)
+        _wait(lambda: converged(private_postgres), 60, "the read models to catch up", stack)
         converged_in = time.monotonic() - restarted_at
         record_convergence(converged_in, f"PostgreSQL restarted; web answering after {web_back:.1f}s")
         assert private_postgres.sql("SELECT count(*) FROM vw_prescricoes_documentos")[0][0] == 10
         verified = _manage(stack.env, "verify_read_model")
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        assert all(proc.poll() is None for proc in (web, relay, worker)), "a process died instead of reconnecting"
+        alive = [p.poll() is None for p in (web, relay, worker, late_relay)]
+        assert all(alive), "a process died instead of reconnecting"
     finally:
         stack.stop_all()

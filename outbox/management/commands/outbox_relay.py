@@ -1,9 +1,11 @@
 """`manage.py outbox_relay`: publish outbox events to Celery (see `outbox.relay`)."""
 
 import signal
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError, connection
 
 from outbox import relay
 from outbox.sync_mode import current_mode
@@ -24,7 +26,9 @@ class Command(BaseCommand):
         if not once:
             signal.signal(signal.SIGTERM, _stop)
             signal.signal(signal.SIGINT, _stop)
-        mode = current_mode()
+        mode = current_mode() if once else self._mode_once_reachable(lambda: stop["now"])
+        if mode is None:
+            return
         if mode != "celery":
             self.stderr.write(
                 self.style.WARNING(
@@ -44,3 +48,22 @@ class Command(BaseCommand):
         )
         if stats.errors and once:
             raise CommandError(f"o relay não esvaziou o outbox: {stats.errors[-1]}")
+
+    def _mode_once_reachable(self, should_stop) -> str | None:
+        """The database's sync mode; started while PostgreSQL is down, the relay waits for it instead of exiting.
+
+        None when asked to stop meanwhile.
+        """
+        while not should_stop():
+            try:
+                return current_mode()
+            except (OperationalError, InterfaceError) as exc:
+                connection.close()
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                self.stderr.write(
+                    f"banco indisponível ({first_line}); nova tentativa em {settings.OUTBOX_POLL_INTERVAL}s"
+                )
+                deadline = time.monotonic() + settings.OUTBOX_POLL_INTERVAL
+                while time.monotonic() < deadline and not should_stop():
+                    time.sleep(0.1)
+        return None
