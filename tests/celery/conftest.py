@@ -167,15 +167,17 @@ class Stack:
         proc.wait(30)
 
     def stop_all(self) -> None:
+        """SIGTERM every process group at once, then SIGKILL what is left after 10 s."""
+        for proc in self.procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
         for name in list(self.procs):
-            proc = self.procs[name]
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(10)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    self.kill(name)
-                    continue
+            try:
+                self.procs[name].wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.kill(name)
+                continue
             self.procs.pop(name)
 
     def logs(self) -> str:
