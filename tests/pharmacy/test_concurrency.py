@@ -193,7 +193,7 @@ def _waits_on_an_advisory_lock(pid: int) -> bool:
 
 
 def test_a_projector_chunk_over_64_and_a_trigger_mode_writer_never_deadlock(cardiologista, paciente, aspirina):
-    """The mode switch's catch-up (or a repair) projects 70 prescriptions while a trigger-mode writer is mid-transaction.
+    """The mode switch's catch-up (or a repair) projects 70 prescriptions while a trigger-mode writer is open.
 
     The writer holds its refresh's locks on one prescription and then writes one of the projector's 70. Both
     must take the locks in one order (coarse first); the projector once took the 70 per-prescription locks
@@ -223,7 +223,7 @@ def test_a_projector_chunk_over_64_and_a_trigger_mode_writer_never_deadlock(card
         thread.start()
         deadline = time.monotonic() + 30
         while not ("pid" in outcome and _waits_on_an_advisory_lock(outcome["pid"])):
-            assert thread.is_alive() and time.monotonic() < deadline, f"the projector must wait for the writer: {outcome}"
+            assert thread.is_alive() and time.monotonic() < deadline, f"the projector must wait: {outcome}"
             time.sleep(0.02)
         try:
             _add_item(writer, ids[0], aspirina.pk, "13:00", "25mg")
