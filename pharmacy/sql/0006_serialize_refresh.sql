@@ -8,7 +8,7 @@
 -- (tests/pharmacy/test_concurrency.py). The FOR SHARE lock this function
 -- took on the prescription row did not help: shared locks do not exclude each
 -- other. It now takes the projector's transaction-scoped advisory lock per
--- prescription (namespace 7171), in id order,
+-- prescription (namespace 7171, `pharmacy.projector.LOCK_CLASS`), in id order,
 -- before reading anything: a second refresh of the same prescription waits
 -- for the first transaction to end and then reads what it committed. Advisory
 -- locks live in the server's shared lock table (max_locks_per_transaction x
