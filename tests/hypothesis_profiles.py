@@ -17,7 +17,7 @@ _COMMON = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 
-settings.register_profile("ci", max_examples=200, stateful_step_count=8, derandomize=True, database=None, **_COMMON)
+settings.register_profile("ci", max_examples=200, stateful_step_count=6, derandomize=True, database=None, **_COMMON)
 settings.register_profile("soak", max_examples=2_000, stateful_step_count=20, **_COMMON)
 
 

@@ -21,8 +21,28 @@ def second_prescription_like(oncologista, quimio, aspirina):
     )
 
 
+@pytest.fixture(scope="session")
+def _test_database(django_db_setup, django_db_blocker):
+    """The test database, even when no test of this run carries pytest-django's `django_db` mark.
+
+    pytest-django creates it only for sessions where some test asks for it by mark or `db` fixture; run alone,
+    `committed_db` tests would otherwise reach the development database.
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"].startswith("test_"):
+        yield
+        return
+    with django_db_blocker.unblock():
+        old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(old_config, verbosity=0)
+
+
 @pytest.fixture(scope="module")
-def _empty_after_module(django_db_setup, django_db_blocker):
+def _empty_after_module(_test_database, django_db_blocker):
     yield
     from tests.pharmacy.helpers import reset_write_model
 

@@ -28,7 +28,6 @@ from hospital import commands as master
 from hospital import pg
 from hospital.errors import DomainError
 from hospital.models import Medicamento, Medico, Paciente
-from hospital.specialties import Especialidade
 from outbox.sync_mode import set_mode
 from pharmacy import projector
 from pharmacy.verify import find_drift
@@ -52,12 +51,34 @@ def _nth(model, i: int) -> int | None:
     return ids[i % len(ids)] if ids else None
 
 
+SEED_SQL = """
+WITH m AS (
+    INSERT INTO medicos (nome, especialidade, crm, ativo)
+    VALUES ('Dr. 0', 'Cardiologia', 'CRM00000', true), ('Dra. 1', 'Oncologia', 'CRM00001', true) RETURNING id
+), pa AS (
+    INSERT INTO pacientes (nome, data_nascimento, endereco, ativo)
+    VALUES ('Paciente 0', '1980-01-01', 'Rua 0', true), ('Paciente 1', '1981-01-01', NULL, true) RETURNING id
+), md AS (
+    INSERT INTO medicamentos (nome, descricao, especialidades_permitidas, ativo)
+    SELECT 'Remédio ' || n, 'd', '{}', true FROM generate_series(0, 2) n RETURNING id
+), p AS (
+    INSERT INTO prescricoes (id_medico, id_paciente, data_prescricao, status, motivo_cancelamento)
+    SELECT m.id, pa.id, '2024-01-01T08:00:00Z', 'ativa', ''
+    FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM m) m
+    JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM pa) pa USING (n) RETURNING id
+)
+INSERT INTO prescricao_medicamentos (id_prescricao, id_medicamento, horario, dosagem)
+SELECT p.id, md.id, make_time(8 + (md.id %% 12)::int, 0, 0), '1 comp' FROM p CROSS JOIN md
+"""
+
+
 def _seed() -> None:
-    for n, especialidade in enumerate((Especialidade.CARDIOLOGIA, Especialidade.ONCOLOGIA)):
-        master.register_doctor(nome=f"Dr. {n}", especialidade=especialidade, crm=f"CRM{n:05d}")
-        master.register_patient(nome=f"Paciente {n}", data_nascimento=dt.date(1980 + n, 1, 1), endereco=f"Rua {n}")
-    for n in range(3):
-        master.register_medication(nome=f"Remédio {n}", descricao="d")
+    """Two doctors, two patients, three medications and two prescriptions of three items, in one statement.
+
+    Written in trigger mode: the example starts projected, with something to change.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(SEED_SQL, [])
 
 
 # Writes on a connection of their own (psycopg, outside Django), for the concurrent steps.
@@ -105,15 +126,17 @@ class SyncMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        reset_write_model()
+        reset_write_model()  # leaves the database in trigger mode
         _seed()
-        set_mode(self.mode)
+        if self.mode != "trigger":
+            set_mode(self.mode)
 
     def teardown(self):
         try:
             self._converge_and_check()
         finally:
-            set_mode("trigger")
+            if self.mode != "trigger":
+                set_mode("trigger")
 
     def _converge_and_check(self) -> None:
         if self.mode == "celery":
