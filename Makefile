@@ -3,6 +3,7 @@
 #
 #   make run         migrate, load demo data, serve on http://$(HOST):$(PORT) until Ctrl-C
 #   make test        the whole pytest suite (DATABASE_URL, else an embedded PostgreSQL)
+#   make soak        the property and model-based tests with the long Hypothesis profile
 #   make lint        ruff check + ruff format --check
 #   make format      ruff check --fix + ruff format
 #   make bench       the benchmarks the README quotes
@@ -21,7 +22,7 @@ BENCH_ARGS ?=
 export DATA_DIR
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench faults clean-data venv
+.PHONY: help run test soak lint format bench faults clean-data venv
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -42,6 +43,11 @@ run: $(STAMP)
 # if this run started them.
 test: $(STAMP)
 	$(PY) -m hospital.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The Hypothesis `soak` profile (tests/hypothesis_profiles.py): 2,000 examples per mode instead of `make test`'s 200.
+SOAK_TESTS ?= tests/pharmacy/test_sync_state_machine.py tests/pharmacy/test_property.py
+soak: $(STAMP)
+	HYPOTHESIS_PROFILE=soak $(PY) -m hospital.embedded run -- $(PY) -m pytest $(SOAK_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,18 +7,29 @@ seconds for the projection (celery mode; in trigger mode it is immediate),
 else answers 503 with `Retry-After`. Without the header nothing changes and
 no query is added.
 
+A wait holds a web thread, so waits are bounded in number as well as in time:
+
+- a position beyond the highest the outbox has ever assigned can never be
+  reached by waiting: 400 at once (`read_after_futuro`);
+- at most `READ_AFTER_MAX_WAITERS` requests of one process wait at a time;
+  one more answers 503 with `Retry-After` at once (`leituras_em_espera_esgotadas`),
+  leaving the other threads to the reads that need no wait.
+
 Use `ReadAfterMixin` on a DRF view (before the base view class), or
 `wait_for_read_after(request)` from any view.
 """
 
 import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
-from outbox.positions import is_projected
+from outbox.positions import highest_assigned_position, is_projected
 
 READ_AFTER_HEADER = "X-Read-After"
 
@@ -38,6 +49,40 @@ class ProjectionBehind(APIException):
         self.wait = max(1, math.ceil(wait))
 
 
+class TooManyWaiters(APIException):
+    """Every wait slot of this process is taken: come back shortly rather than hold a web thread."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "leituras_em_espera_esgotadas"
+    default_detail = (
+        "Muitas leituras já aguardam a projeção neste servidor; tente de novo em 1s (ou leia sem X-Read-After)."
+    )
+    wait = 1
+
+
+class _WaitSlots:
+    """A per-process count of requests waiting for the projection, capped by `READ_AFTER_MAX_WAITERS`."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.taken = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._lock:
+            if self.taken >= settings.READ_AFTER_MAX_WAITERS:
+                raise TooManyWaiters()
+            self.taken += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.taken -= 1
+
+
+wait_slots = _WaitSlots()
+
+
 def requested_position(request) -> int | None:
     raw = request.headers.get(READ_AFTER_HEADER)
     if raw is None or not raw.strip():
@@ -54,20 +99,36 @@ def requested_position(request) -> int | None:
     return position
 
 
+def _refuse_unassigned(position: int) -> None:
+    highest = highest_assigned_position()
+    if position > highest:
+        raise ValidationError(
+            {
+                READ_AFTER_HEADER: [
+                    f"A posição {position} ainda não existe: a última atribuída pelo outbox é {highest}. "
+                    f"Use a posição devolvida em X-Event-Position."
+                ]
+            },
+            code="read_after_futuro",
+        )
+
+
 def wait_for_read_after(request, *, timeout: float | None = None) -> None:
-    """Block until the projection reaches the request's `X-Read-After`, or raise `ProjectionBehind`."""
+    """Block until the projection reaches the request's `X-Read-After`, or raise (see module doc)."""
     position = requested_position(request)
-    if position is None:
+    if position is None or is_projected(position):
         return
+    _refuse_unassigned(position)
     timeout = settings.READ_AFTER_TIMEOUT if timeout is None else timeout
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while not is_projected(position):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ProjectionBehind(position, wait=max(1.0, timeout))
-        time.sleep(min(delay, remaining))
-        delay = min(delay * 2, 0.2)
+    with wait_slots.slot():
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while not is_projected(position):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ProjectionBehind(position, wait=max(1.0, timeout))
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.2)
 
 
 class ReadAfterMixin:

@@ -210,3 +210,5 @@ OUTBOX_VACUUM_DEAD_ROWS = int(
 )  # dead rows that call for it; 0: never
 OUTBOX_VACUUM_CHECK_INTERVAL = float(os.environ.get("OUTBOX_VACUUM_CHECK_INTERVAL", "30"))  # seconds between checks
 READ_AFTER_TIMEOUT = float(os.environ.get("READ_AFTER_TIMEOUT", "2"))  # X-Read-After waits at most this long
+# ... and at most this many requests of one web process wait at a time (the rest: 503 at once)
+READ_AFTER_MAX_WAITERS = int(os.environ.get("READ_AFTER_MAX_WAITERS", "2"))

@@ -25,6 +25,15 @@ def is_projected(position: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def highest_assigned_position() -> int:
+    """The highest position the outbox has ever handed out (committed, in flight or rolled back); 0 if none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('outbox_events', 'id')::regclass), 0)"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def projection_position() -> int:
     """The highest position P such that every committed event up to P has been projected (or dead-lettered)."""
     with connection.cursor() as cursor:

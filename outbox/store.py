@@ -60,30 +60,35 @@ def _unpublished(alias: str = "") -> str:
 
 _UNPUBLISHED = _unpublished()
 
-# Candidates: the first `batch` claimable events by position (index `outbox_unpublished`).
-# A candidate is claimed only if no earlier unpublished event of its aggregate is left out of the
-# candidates (leased by another relay, backing off, above the horizon, locked): that event goes
-# first. The check is one probe of `outbox_aggregate` per candidate, forced by LATERAL ... LIMIT 1,
-# so its cost is O(batch) whatever the table's statistics say. (A range scan "unpublished events
-# before the last candidate" was planned, with statistics taken while a backlog was pending, as a
-# walk of the primary key over every drained event: 230 ms per claim at 200,000 events.)
-# Candidates: the first `batch` claimable events by position (index `outbox_unpublished`).
-# A candidate is claimed only if no earlier unpublished event of its aggregate is left out of the
-# candidates (leased by another relay, backing off, above the horizon, locked): that event goes
-# first. The check is one probe of `outbox_aggregate` per candidate, forced by LATERAL ... LIMIT 1,
-# so its cost is O(batch) whatever the table's statistics say. (A range scan "unpublished events
-# before the last candidate" was planned, with statistics taken while a backlog was pending, as a
-# walk of the primary key over every drained event: 230 ms per claim at 200,000 events.)
+# Candidates: the first `batch` claimable events by position (index `outbox_unpublished`), skipping every
+# event that has an earlier unpublished event of its aggregate which this claim cannot take (leased by
+# another relay, live or dead; backing off; above the horizon): such an event is blocked until that one
+# goes, and counting it against `batch` let a batch's worth of blocked events hide the claimable ones
+# behind them (a relay killed with leases on the heads of 1,000 aggregates stalled every relay until the
+# leases ran out). The `heads` step then keeps a candidate only if no earlier unpublished event of its
+# aggregate was left out of the candidates anyway (locked by a concurrent claim, past the LIMIT): that
+# event goes first. Each check is one probe of `outbox_aggregate` per event, forced by LATERAL ... LIMIT 1,
+# so the cost is O(events scanned) whatever the table's statistics say. (A range scan "unpublished events
+# before the last candidate" was planned, with statistics taken while a backlog was pending, as a walk of
+# the primary key over every drained event: 230 ms per claim at 200,000 events.)
 CLAIM_SQL = f"""
 WITH candidates AS (
     SELECT e.id, e.aggregate_type, e.aggregate_id
     FROM outbox_events e
+    LEFT JOIN LATERAL (
+        SELECT b.id FROM outbox_events b
+        WHERE b.aggregate_type = e.aggregate_type AND b.aggregate_id = e.aggregate_id AND b.id < e.id
+          AND {_unpublished("b")}
+          AND (b.next_attempt_at > now() OR b.xid >= %(horizon)s::text::xid8)
+        LIMIT 1
+    ) unclaimable_before ON true
     WHERE {_UNPUBLISHED}
       AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
       AND e.xid < %(horizon)s::text::xid8
+      AND unclaimable_before.id IS NULL
     ORDER BY e.id
     LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF e SKIP LOCKED
 ), heads AS (
     SELECT c.id FROM candidates c
     LEFT JOIN LATERAL (

@@ -16,6 +16,9 @@ Guarantees of every function here:
 - **transaction-safe**: runs in the caller's transaction (never commits), or in
   its own single statement under autocommit; safe inside `atomic()`, from a
   Celery task, or from the rebuild; it locks (FOR SHARE) the write rows it reads.
+- **one lock order**: `pharmacy_refresh_prescricoes` takes its advisory locks
+  itself (`pharmacy_lock_prescricoes`, pharmacy/sql/0007_lock_protocol.sql);
+  callers take none of their own, so no two refreshes wait in a cycle.
 
 They are the only Python code allowed to write the read tables; the allowance
 is the GUC `pharmacy.sync_writer`, which the SQL functions set for their own

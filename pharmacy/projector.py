@@ -9,11 +9,12 @@ show that aggregate and recomputes them from the write model *as it is now*
 - **order-safe**: a late, duplicated or reordered event recomputes from the
   current state, never from the event's stale payload;
 - **no regression under concurrency**: refreshes of one prescription are
-  serialized by a transaction-scoped advisory lock, taken for all the batch's
-  prescriptions in sorted order (no deadlocks between workers); the refresh
-  reads the write model after acquiring it, so whoever refreshes last has
-  the newest snapshot. A write committed after that snapshot has its own
-  event, which refreshes again.
+  serialized by transaction-scoped advisory locks that the refresh function
+  itself takes, under the one lock protocol every caller shares (trigger-mode
+  writers included; `pharmacy/sql/0007_lock_protocol.sql`), so no two
+  refreshes wait for each other in a cycle; the refresh reads the write model
+  after acquiring them, so whoever refreshes last has the newest snapshot. A
+  write committed after that snapshot has its own event, which refreshes again.
 
 Master-data events (Medico, Paciente, Medicamento) fan out to the
 prescriptions that show the record, in chunks of `CHUNK` prescriptions per
@@ -42,7 +43,6 @@ from pharmacy.projection import refresh_prescriptions
 logger = logging.getLogger(__name__)
 
 CHUNK = 200
-LOCK_CLASS = 7171  # advisory lock namespace: (LOCK_CLASS, prescription id)
 
 # aggregate type -> SQL listing (aggregate id, prescription id) for the prescriptions that show it
 _FAN_OUT = {
@@ -104,23 +104,16 @@ def _resolve(events: Sequence[Event]) -> tuple[dict[int, set[int]], dict[int, st
 
 
 def refresh_locked(prescription_ids: Iterable[int]) -> None:
-    """Recompute these prescriptions in one transaction, holding their advisory locks (sorted: no deadlock)."""
+    """Recompute these prescriptions in one transaction of their own, under the refresh's lock protocol.
+
+    The locks are the refresh function's own (`pharmacy_lock_prescricoes`): taking any here first would
+    put this caller's order out of step with the trigger-mode writers'.
+    """
     ids = sorted(set(prescription_ids))
     if not ids:
         return
     with transaction.atomic():
-        _lock_and_refresh(ids)
-
-
-def _lock_and_refresh(ids: list[int]) -> None:
-    """Inside the caller's transaction: take the advisory locks (sorted ids), then recompute."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, k)) FROM "
-            "(SELECT DISTINCT (id %% 2147483647)::int AS k FROM unnest(%s::bigint[]) AS id ORDER BY 1) AS keys",
-            [LOCK_CLASS, ids],
-        )
-    refresh_prescriptions(ids)
+        refresh_prescriptions(ids)
 
 
 def _mark_projected(event_ids: list[int]) -> None:
@@ -182,7 +175,7 @@ def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: A
     try:
         with transaction.atomic():
             if ids:
-                _lock_and_refresh(ids)
+                refresh_prescriptions(ids)
             _mark_projected(projected)
     except OperationalError:
         raise

@@ -14,6 +14,9 @@ from hospital import commands as master
 from hospital.specialties import Especialidade
 from prescriptions import commands
 from prescriptions.rules import ItemInput
+from tests import hypothesis_profiles
+
+hypothesis_profiles.load()
 
 
 def _user(username: str, *, group: str | None = None, staff: bool = False) -> User:

@@ -1,9 +1,14 @@
 """Read-your-writes: X-Event-Position from a command, X-Read-After on the pharmacy reads."""
 
+import threading
+import time
+
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from rest_framework.test import APIClient
 
+from hospital import read_after
 from pharmacy import projector
 from pharmacy.status import sync_status
 
@@ -74,7 +79,63 @@ def test_a_malformed_read_after_is_a_400(world, clients, header):
     assert "X-Read-After" in response.json()["errors"]
 
 
-def test_a_position_not_written_yet_is_not_projected(world, clients, settings):
-    settings.READ_AFTER_TIMEOUT = 0.05
-    _, reader = clients
-    assert reader.get("/api/pharmacy/itens/", HTTP_X_READ_AFTER="999999").status_code == 503
+def test_a_position_the_outbox_never_assigned_is_refused_at_once(world, clients, settings):
+    settings.READ_AFTER_TIMEOUT = 30  # a wait would show: the refusal must not wait at all
+    writer, reader = clients
+    _, position = _create(writer, world)
+    started = time.monotonic()
+    response = reader.get("/api/pharmacy/itens/", HTTP_X_READ_AFTER=str(position + 1000))
+    assert time.monotonic() - started < 10
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Dados inválidos; corrija os campos indicados. Nada foi gravado.",
+        "code": "dados_invalidos",
+        "errors": {
+            "X-Read-After": [
+                {
+                    "code": "read_after_futuro",
+                    "message": f"A posição {position + 1000} ainda não existe: a última atribuída pelo outbox é "
+                    f"{position}. Use a posição devolvida em X-Event-Position.",
+                }
+            ]
+        },
+    }
+    assert reader.get("/api/pharmacy/itens/", HTTP_X_READ_AFTER=str(position)).status_code == 200
+
+
+def test_waiters_beyond_the_cap_get_503_at_once_and_the_waiting_one_its_answer(world, clients, celery_mode, settings):
+    settings.READ_AFTER_TIMEOUT = 30
+    settings.READ_AFTER_MAX_WAITERS = 1
+    writer, reader = clients
+    prescricao_id, position = _create(writer, world)  # celery mode: not projected until the catch-up below
+    url = f"/api/pharmacy/prescricoes/{prescricao_id}/"
+    waiting: dict = {}
+
+    def wait_for_it():
+        try:
+            waiting["response"] = reader.get(url, HTTP_X_READ_AFTER=str(position))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=wait_for_it, daemon=True)
+    first.start()
+    deadline = time.monotonic() + 30
+    while read_after.wait_slots.taken < 1:
+        assert first.is_alive() and time.monotonic() < deadline, "the first reader must be waiting"
+        time.sleep(0.01)
+    started = time.monotonic()
+    response = reader.get(url, HTTP_X_READ_AFTER=str(position))
+    assert time.monotonic() - started < 10
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json() == {
+        "detail": "Muitas leituras já aguardam a projeção neste servidor; tente de novo em 1s "
+        "(ou leia sem X-Read-After).",
+        "code": "leituras_em_espera_esgotadas",
+        "errors": {},
+    }
+    projector.catch_up()
+    first.join(30)
+    assert waiting["response"].status_code == 200
+    assert waiting["response"].json()["id_prescricao"] == prescricao_id
+    assert read_after.wait_slots.taken == 0

@@ -254,3 +254,26 @@ def test_lost_messages_are_republished_only_while_the_broker_queue_is_empty(cele
     assert publishing.broker_queue_empty() is True
     relay.run(once=True, publish=publisher)
     assert publisher.published == [event_id, event_id]
+
+
+def test_events_blocked_behind_a_dead_relays_leases_never_starve_claimable_ones(celery_mode, publisher, settings):
+    """A relay died holding leases on the first event of 30 aggregates; their second events come next in the queue.
+
+    A batch's worth of those blocked events must not hide the claimable events behind them until the lease
+    runs out: the claim skips what is blocked and still takes whole batches of what is not, and the blocked
+    events wait, in order, for the events ahead of them.
+    """
+    settings.OUTBOX_BATCH_SIZE = 10
+    firsts = [_add(n) for n in range(30)]
+    assert [c.id for c in store.claim(batch_size=30)] == firsts  # the dead relay's leases (30 s)
+    blocked = [_add(n) for n in range(30)]
+    free = [_add(100 + n) for n in range(25)]
+    assert relay.relay_batch(publisher) == 10
+    assert relay.relay_batch(publisher) == 10
+    assert relay.relay_batch(publisher) == 5
+    assert relay.relay_batch(publisher) == 0
+    assert publisher.published == free
+    OutboxEvent.objects.filter(pk__in=firsts).update(next_attempt_at=timezone.now())  # the leases run out
+    while relay.relay_batch(publisher):
+        pass
+    assert publisher.published == free + firsts + blocked

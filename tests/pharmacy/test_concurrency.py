@@ -10,6 +10,7 @@ then sees its rows. Either order must leave no drift.
 """
 
 import threading
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -17,6 +18,7 @@ import pytest
 from django.db import connection
 
 from hospital import pg
+from pharmacy import projector
 from tests.pharmacy.helpers import assert_read_models_match_source
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -181,3 +183,56 @@ def test_a_bulk_refresh_holds_one_coarse_lock_not_one_per_prescription(cardiolog
         conn.execute("UPDATE prescricao_medicamentos SET dosagem = '75mg' WHERE id_prescricao = %s", [few])
         assert advisory_locks(conn) == [(0, "ShareLock"), (few % 2147483647, "ExclusiveLock")]
         conn.rollback()
+
+
+def _waits_on_an_advisory_lock(pid: int) -> bool:
+    with pg.connect() as conn:
+        return conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted)", [pid]
+        ).fetchone()[0]
+
+
+def test_a_projector_chunk_over_64_and_a_trigger_mode_writer_never_deadlock(cardiologista, paciente, aspirina):
+    """The mode switch's catch-up (or a repair) projects 70 prescriptions while a trigger-mode writer is open.
+
+    The writer holds its refresh's locks on one prescription and then writes one of the projector's 70. Both
+    must take the locks in one order (coarse first); the projector once took the 70 per-prescription locks
+    first and the coarse one after, and the writer's second statement died with DeadlockDetected.
+    """
+    with pg.connect() as setup:
+        ids = [_write_prescription(setup, cardiologista.pk, paciente.pk, aspirina.pk) for _ in range(70)]
+        outside = _write_prescription(setup, cardiologista.pk, paciente.pk, aspirina.pk)
+        setup.commit()
+    outcome: dict = {}
+
+    def project():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            projector.apply_events([projector.Event(-n, "Prescricao", pid) for n, pid in enumerate(ids, 1)])
+        except Exception as exc:
+            outcome["projector"] = exc
+        finally:
+            connection.close()
+
+    writer = pg.connect()
+    try:
+        _add_item(writer, outside, aspirina.pk, "12:00", "50mg")  # the writer's refresh holds its locks
+        thread = threading.Thread(target=project, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not ("pid" in outcome and _waits_on_an_advisory_lock(outcome["pid"])):
+            assert thread.is_alive() and time.monotonic() < deadline, f"the projector must wait: {outcome}"
+            time.sleep(0.02)
+        try:
+            _add_item(writer, ids[0], aspirina.pk, "13:00", "25mg")
+            writer.commit()
+        except psycopg.errors.DeadlockDetected as exc:
+            outcome["writer"] = exc
+        thread.join(30)
+    finally:
+        writer.close()
+    assert not thread.is_alive()
+    assert {k: v for k, v in outcome.items() if k != "pid"} == {}
+    assert_read_models_match_source()

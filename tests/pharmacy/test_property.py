@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hospital import commands as master
@@ -14,6 +14,7 @@ from hospital.models import Medicamento, Medico, Paciente
 from prescriptions import commands
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
+from tests.hypothesis_profiles import examples
 from tests.pharmacy.helpers import assert_read_models_match_source
 
 idx = st.integers(min_value=0, max_value=50)
@@ -131,12 +132,7 @@ def _apply(op) -> None:
 
 @pytest.mark.slow
 @pytest.mark.django_db
-@settings(
-    max_examples=30,
-    deadline=None,
-    stateful_step_count=10,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=examples(0.15))  # ten steps per example: fewer examples than the profile's count
 @given(steps=st.lists(operations, min_size=1, max_size=10))
 def test_read_models_equal_source_join_after_every_step(cardiologista, oncologista, paciente, aspirina, quimio, steps):
     if not Paciente.objects.filter(nome="Pedro").exists():

@@ -1,0 +1,140 @@
+"""The relay's claim: throughput of the no-starvation claim against the previous one, and the stall it removes.
+
+    python -m bench.claim [--events 100000] [--per-aggregate 1,2,20] [--rounds 3]
+
+Runs against DATABASE_URL's database (migrated; its outbox is emptied before and after: use a database of
+your own). For each events-per-aggregate layout it fills the outbox with a backlog, then drains it with
+`claim` + `mark_published` (the relay's two statements, no broker) using the current claim (`outbox.store`)
+and the previous claim (below, the baseline), alternating rounds; it reports events/s of each and their
+ratio. Then the stall: two events per aggregate, a "dead relay" leasing the first `OUTBOX_BATCH_SIZE`
+heads; how many events the next claim takes with each (the previous one took none until the lease ran out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hospital.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from outbox import store  # noqa: E402
+
+# The claim before the no-starvation fix: LIMIT first, drop blocked candidates after.
+PREVIOUS_CLAIM_SQL = f"""
+WITH candidates AS (
+    SELECT e.id, e.aggregate_type, e.aggregate_id
+    FROM outbox_events e
+    WHERE {store._UNPUBLISHED}
+      AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
+      AND e.xid < %(horizon)s::text::xid8
+    ORDER BY e.id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+), heads AS (
+    SELECT c.id FROM candidates c
+    LEFT JOIN LATERAL (
+        SELECT b.id FROM outbox_events b
+        WHERE b.aggregate_type = c.aggregate_type AND b.aggregate_id = c.aggregate_id AND b.id < c.id
+          AND {store._unpublished("b")}
+          AND b.id NOT IN (SELECT id FROM candidates)
+        ORDER BY b.id LIMIT 1
+    ) blocker ON true
+    WHERE blocker.id IS NULL
+)
+UPDATE outbox_events e
+SET next_attempt_at = now() + make_interval(secs => %(lease)s)
+FROM heads WHERE e.id = heads.id
+RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
+"""
+
+
+def _sql(statement: str, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def _fill(events: int, per_aggregate: int) -> None:
+    """`events` pending events, `per_aggregate` per prescription, all first events before all second ones."""
+    aggregates = max(1, events // per_aggregate)
+    _sql(
+        "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
+        "last_error) SELECT 'Bench', 'Prescricao', 1 + g %% %s, '{}', now(), 0, '' "
+        "FROM generate_series(0, %s - 1) g",
+        [aggregates, events],
+    )
+    _sql("ANALYZE outbox_events")
+
+
+def _claim(sql: str) -> list[int]:
+    params = {"batch": settings.OUTBOX_BATCH_SIZE, "lease": settings.OUTBOX_LEASE, "horizon": store.horizon()}
+    return [row[0] for row in _sql(sql, params)]
+
+
+def _drain(sql: str) -> tuple[int, float]:
+    done, t0 = 0, time.perf_counter()
+    while ids := _claim(sql):
+        store.mark_published(ids)
+        done += len(ids)
+    return done, time.perf_counter() - t0
+
+
+def _empty() -> None:
+    _sql("DELETE FROM outbox_events")
+    _sql("VACUUM ANALYZE outbox_events")
+
+
+def throughput(events: int, per_aggregate: int, rounds: int) -> dict:
+    rates: dict[str, list[float]] = {"current": [], "previous": []}
+    for _ in range(rounds):
+        for name, sql in (("current", store.CLAIM_SQL), ("previous", PREVIOUS_CLAIM_SQL)):
+            _empty()
+            _fill(events, per_aggregate)
+            done, seconds = _drain(sql)
+            assert done == events, (name, done, events)
+            rates[name].append(done / seconds)
+    current, previous = statistics.median(rates["current"]), statistics.median(rates["previous"])
+    return {"current_per_s": round(current), "previous_per_s": round(previous), "ratio": round(current / previous, 3)}
+
+
+def stall(events: int) -> dict:
+    out = {}
+    for name, sql in (("current", store.CLAIM_SQL), ("previous", PREVIOUS_CLAIM_SQL)):
+        _empty()
+        _fill(events, 2)
+        # The dead relay: leases on the first batch of heads, then the first batch of pending events is all
+        # second events of those aggregates (the rest of the heads were published before it died).
+        half = events // 2
+        batch = settings.OUTBOX_BATCH_SIZE
+        _sql("UPDATE outbox_events SET published_at = now() WHERE id <= %s AND id > %s", [half, batch])
+        _sql(f"UPDATE outbox_events SET next_attempt_at = now() + interval '30 seconds' WHERE id <= {batch}")
+        t0 = time.perf_counter()
+        claimed = _claim(sql)
+        out[name] = {"claimed_by_next_pass": len(claimed), "ms": round((time.perf_counter() - t0) * 1000, 1)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.claim", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--per-aggregate", default="1,2,20")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    try:
+        for k in (int(x) for x in args.per_aggregate.split(",")):
+            print(f"drain {args.events} events, {k} per aggregate:", throughput(args.events, k, args.rounds))
+        print(f"dead relay's leases ahead of {args.events} events:", stall(args.events))
+    finally:
+        _empty()
+
+
+if __name__ == "__main__":
+    main()
