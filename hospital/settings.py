@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "prescriptions",
     "pharmacy",
     "outbox",
+    "prontuario",
 ]
 
 MIDDLEWARE = [
