@@ -1,6 +1,7 @@
 """Reads the consolidation needs (inbox events and prescriptions of given visits) and the record's reads."""
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Collection
 
@@ -25,7 +26,7 @@ def _visit_arrays(visits: Collection[Visit]) -> list[list]:
 
 
 def visit_events(visits: Collection[Visit]) -> dict[Visit, list[dict]]:
-    """Every inbox event of these visits, as the fold takes them."""
+    """Every inbox event of these visits, as the fold takes them (Django's psycopg loads jsonb as text)."""
     found: dict[Visit, list[dict]] = defaultdict(list)
     if not visits:
         return found
@@ -39,7 +40,7 @@ def visit_events(visits: Collection[Visit]) -> dict[Visit, list[dict]]:
         for p, a, fonte, id_evento, tipo, versao, ocorrido_em, dados in cursor.fetchall():
             found[(p, a)].append(
                 {"fonte": fonte, "id_evento": id_evento, "tipo": tipo, "versao": versao,
-                 "ocorrido_em": iso(ocorrido_em), "dados": dados}
+                 "ocorrido_em": iso(ocorrido_em), "dados": json.loads(dados)}
             )  # fmt: skip
     return found
 

@@ -1,0 +1,96 @@
+"""Fixtures of the patient-record tests: integration users per source, a clinician, event builders.
+
+Declares the Hypothesis profiles `ci` (make test) and `soak` (make soak)
+unless the suite already declared them; `PROFILE` is the one HYPOTHESIS_PROFILE
+names (default `ci`), applied by this package's property tests only.
+"""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+from hypothesis import HealthCheck, settings
+from rest_framework.test import APIClient
+
+from prontuario.models import FonteIntegracao
+from tests.celery.conftest import stack  # noqa: F401 -- real relay/worker processes for celery mode
+
+for _name, _examples in (("ci", 25), ("soak", 500)):
+    try:
+        settings.get_profile(_name)
+    except Exception:
+        settings.register_profile(
+            _name,
+            max_examples=_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def integration_user(fonte: str, username: str | None = None) -> User:
+    user = User.objects.create_user(username=username or f"sistema-{fonte}", password="senha-forte-123")
+    user.groups.add(Group.objects.get(name="integracao"))
+    FonteIntegracao.objects.create(usuario=user, fonte=fonte)
+    return user
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def source_clients(db) -> dict[str, APIClient]:
+    """An API client per source system (triagem, laboratorio, imagem)."""
+    return {fonte: client_for(integration_user(fonte)) for fonte in ("triagem", "laboratorio", "imagem")}
+
+
+@pytest.fixture
+def clinico_client(db) -> APIClient:
+    user = User.objects.create_user(username="clinico1", password="senha-forte-123")
+    user.groups.add(Group.objects.get(name="clinico"))
+    return client_for(user)
+
+
+def event(tipo: str, id_evento: str, *, paciente: int, atendimento: str = "ATD-1", versao: int = 1, **dados) -> dict:
+    """One event as a source system posts it (`dados` as given)."""
+    return {
+        "id_evento": id_evento,
+        "tipo": tipo,
+        "id_paciente": paciente,
+        "id_atendimento": atendimento,
+        "versao": versao,
+        "ocorrido_em": "2024-03-10T14:00:00Z",
+        "dados": dados,
+    }
+
+
+def triage(id_evento: str, *, paciente: int, atendimento: str = "ATD-1", versao: int = 1, queixa="Dor no peito"):
+    return event(
+        "TriagemRegistrada", id_evento, paciente=paciente, atendimento=atendimento, versao=versao,
+        chegada_em="2024-03-10T13:55:00Z", queixa=queixa, classificacao_risco="laranja",
+        sinais_vitais={"pressao_sistolica": 150, "frequencia_cardiaca": 102, "temperatura": 36.8},
+    )  # fmt: skip
+
+
+def lab_result(id_evento: str, *, paciente: int, atendimento: str = "ATD-1", versao: int = 2, valor="0.02", **extra):
+    tipo = "ResultadoLaboratorialRetificado" if "motivo" in extra else "ResultadoLaboratorialLiberado"
+    return event(
+        tipo, id_evento, paciente=paciente, atendimento=atendimento, versao=versao, id_exame="LAB-77",
+        liberado_em="2024-03-10T15:00:00Z",
+        resultados=[{"analito": "Troponina I", "valor": valor, "unidade": "ng/mL"}], **extra,
+    )  # fmt: skip
+
+
+def lab_order(id_evento: str, *, paciente: int, atendimento: str = "ATD-1", versao: int = 1):
+    return event(
+        "ExameLaboratorialSolicitado", id_evento, paciente=paciente, atendimento=atendimento, versao=versao,
+        id_exame="LAB-77", nome="Troponina I", solicitado_em="2024-03-10T14:10:00Z",
+    )  # fmt: skip
+
+
+def visit_opened(id_evento: str, *, paciente: int, atendimento: str = "ATD-1", aberto_em="2024-03-10T13:58:00Z"):
+    return event("AtendimentoAberto", id_evento, paciente=paciente, atendimento=atendimento, aberto_em=aberto_em)
