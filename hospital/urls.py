@@ -5,15 +5,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from hospital.auth import ObtainTokenView
-from prontuario import urls as prontuario_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("api/commands/", include("prescriptions.urls")),
     path("api/pharmacy/", include("pharmacy.urls")),
-    path("api/integracoes/", include(prontuario_urls.integracoes)),
-    path("api/prontuarios/", include(prontuario_urls.prontuarios)),
+    path("api/", include("prontuario.urls")),  # integracoes/ and prontuarios/
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
