@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from collections.abc import Collection
 
-from django.db import connection, transaction
+from django.db import connection
 
 from hospital.models import Paciente
 from prontuario import selectors
@@ -49,6 +49,14 @@ def refresh_visits(visits: Collection[Visit]) -> set[Visit]:
     if not visits:
         return set()
     lock_patients({p for p, _ in visits})
+    applicable, documents = compute_documents(visits)
+    _write(documents, applicable - documents.keys())
+    _mark_applied(applicable)
+    return applicable
+
+
+def compute_documents(visits: Collection[Visit]) -> tuple[set[Visit], dict[Visit, dict]]:
+    """The visits whose patient exists, and the documents they should have (none for a visit left empty)."""
     existing = set(Paciente.objects.filter(pk__in={p for p, _ in visits}).values_list("pk", flat=True))
     applicable = {visit for visit in visits if visit[0] in existing}
     events = selectors.visit_events(applicable)
@@ -58,9 +66,7 @@ def refresh_visits(visits: Collection[Visit]) -> set[Visit]:
         for visit in applicable
         if events.get(visit) or prescriptions.get(visit)
     }
-    _write(documents, applicable - documents.keys())
-    _mark_applied(applicable)
-    return applicable
+    return applicable, documents
 
 
 def _write(documents: dict[Visit, dict], gone: set[Visit]) -> None:
@@ -101,6 +107,16 @@ def _mark_applied(visits: set[Visit]) -> None:
         )
 
 
+def patients_with_records() -> list[int]:
+    """Every patient with an inbox event, a prescription written in a visit, or a visit document."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id_paciente FROM prontuario_inbox UNION SELECT id_paciente FROM prescricoes "
+            "WHERE id_atendimento IS NOT NULL UNION SELECT id_paciente FROM prontuario_atendimentos ORDER BY 1"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def visits_of_patients(patient_ids: Collection[int]) -> set[Visit]:
     """Every visit these patients have in the inbox or in prescriptions."""
     with connection.cursor() as cursor:
@@ -112,9 +128,3 @@ def visits_of_patients(patient_ids: Collection[int]) -> set[Visit]:
             [list(patient_ids)] * 3,
         )
         return set(cursor.fetchall())
-
-
-@transaction.atomic
-def refresh_patients(patient_ids: Collection[int]) -> set[Visit]:
-    """Recompute every visit of these patients (pending events included). Used by rebuild and repair."""
-    return refresh_visits(visits_of_patients(patient_ids))
