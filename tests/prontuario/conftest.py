@@ -1,8 +1,8 @@
 """Fixtures of the patient-record tests: integration users per source, a clinician, event builders.
 
-Declares the Hypothesis profiles `ci` (make test) and `soak` (make soak)
-unless the suite already declared them; `PROFILE` is the one HYPOTHESIS_PROFILE
-names (default `ci`), applied by this package's property tests only.
+`PROFILE`: the Hypothesis profile HYPOTHESIS_PROFILE names (default `ci`,
+which Hypothesis ships; `soak` is declared here unless the suite already has
+it), applied by this package's property tests only.
 """
 
 import os
@@ -15,17 +15,16 @@ from rest_framework.test import APIClient
 from prontuario.models import FonteIntegracao
 from tests.celery.conftest import stack  # noqa: F401 -- real relay/worker processes for celery mode
 
-for _name, _examples in (("ci", 25), ("soak", 500)):
-    try:
-        settings.get_profile(_name)
-    except Exception:
-        settings.register_profile(
-            _name,
-            max_examples=_examples,
-            deadline=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        )
-PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+if "soak" not in settings._profiles:  # Hypothesis ships `ci`; `soak` is the project's long run (make soak)
+    settings.register_profile("soak", max_examples=1000, deadline=None)
+_profile = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# The profile HYPOTHESIS_PROFILE names, plus what these database-backed properties need: no per-example
+# deadline, fixtures shared across examples (each example resets the record's tables itself).
+PROFILE = settings(
+    _profile,
+    deadline=None,
+    suppress_health_check=[*_profile.suppress_health_check, HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def integration_user(fonte: str, username: str | None = None) -> User:
