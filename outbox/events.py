@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import connection
 
-from outbox import consumers
+from outbox import consumers, dualwrite
 from outbox.models import OutboxEvent
 
 
@@ -15,7 +15,8 @@ def record_event(*, event_type: str, aggregate_type: str, aggregate_id: int, pay
     change the event describes, so that the event commits (or rolls back)
     together with that change. Never publishes anything itself. In trigger
     mode the registered consumers (`outbox.consumers`) apply it here, in the
-    same transaction.
+    same transaction. With `READ_MODEL_SYNC=dualwrite` it is also published
+    to the broker here, before the commit (`outbox.dualwrite`).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the command's transaction")
@@ -24,6 +25,8 @@ def record_event(*, event_type: str, aggregate_type: str, aggregate_id: int, pay
     )
     if consumers.registered() and _trigger_mode():
         consumers.dispatch([event])
+    if dualwrite.enabled():
+        dualwrite.publish_in_transaction(event)
     return event
 
 
