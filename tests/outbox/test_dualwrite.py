@@ -113,15 +113,16 @@ def test_a_phantom_projects_nothing_and_an_early_message_waits_for_its_commit(
         publish(event)
         time.sleep(1.5)  # the worker gets the message while this transaction is still running
 
-    monkeypatch.setattr(dualwrite, "publish_in_transaction", publish_then_commit_late)
     stack = Stack(tmp_path, dualwrite_mode.url)
-    stack.worker("w1", concurrency=1)  # FIFO, one at a time: the phantom's message is handled first
+    stack.worker("w1", concurrency=1)
     try:
+        wait_until(lambda: "phantom event" in stack.logs(), 60, "the worker to handle the phantom", stack)
+        assert not ItemDetalhado.objects.exists() and not PrescricaoDocumento.objects.exists()
+        monkeypatch.setattr(dualwrite, "publish_in_transaction", publish_then_commit_late)
         real = commands.create_prescription(
             medico_id=world["medicos"][0].pk, paciente_id=pedro.pk, itens=[ItemInput(aspirina.pk, "09:00", "1g")]
         )
-        wait_until(lambda: ItemDetalhado.objects.filter(id_prescricao=real.pk).exists(), 60, "the late commit", stack)
-        assert "phantom event" in stack.logs()
+        wait_until(lambda: ItemDetalhado.objects.filter(id_prescricao=real.pk).exists(), 20, "the late commit", stack)
     finally:
         stack.stop_all()
     assert list(ItemDetalhado.objects.values_list("id_prescricao", flat=True)) == [real.pk]
