@@ -15,7 +15,6 @@ second sees the other's rows, so no event stays pending once its patient
 exists.
 """
 
-import datetime as dt
 import json
 from collections.abc import Collection
 
@@ -73,20 +72,16 @@ def _write(documents: dict[Visit, dict], gone: set[Visit]) -> None:
     """Upsert the documents (skipping unchanged ones) and delete those of visits left with nothing."""
     with connection.cursor() as cursor:
         if documents:
-            keys = sorted(documents)
+            # One JSON parameter rather than text arrays: psycopg escapes every element of a text[] in Python.
+            rows = [{"p": p, "a": a, "d": documents[(p, a)]} for p, a in sorted(documents)]
             cursor.execute(
                 "INSERT INTO prontuario_atendimentos (id_paciente, id_atendimento, inicio, documento, atualizado_em) "
-                "SELECT p, a, i, d::jsonb, now() FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[]) "
-                "AS v(p, a, i, d) "
+                "SELECT (r->>'p')::bigint, r->>'a', (r->'d'->>'inicio')::timestamptz, r->'d', now() "
+                "FROM jsonb_array_elements(%s::jsonb) AS r "
                 "ON CONFLICT (id_paciente, id_atendimento) DO UPDATE SET inicio = EXCLUDED.inicio, "
                 "documento = EXCLUDED.documento, atualizado_em = EXCLUDED.atualizado_em "
                 "WHERE prontuario_atendimentos.documento IS DISTINCT FROM EXCLUDED.documento",
-                [
-                    [p for p, _ in keys],
-                    [a for _, a in keys],
-                    [dt.datetime.fromisoformat(documents[k]["inicio"]) for k in keys],
-                    [json.dumps(documents[k]) for k in keys],
-                ],
+                [json.dumps(rows)],
             )
         if gone:
             p, a = zip(*sorted(gone), strict=True)

@@ -60,24 +60,19 @@ def check_sources(fonte: str, eventos: Sequence[IncomingEvent]) -> None:
 
 def _insert_new(fonte: str, eventos: Sequence[IncomingEvent]) -> set[str]:
     """Store the events not stored before; return the `id_evento`s inserted now."""
-    with connection.cursor() as cursor:
+    rows = [
+        {"e": e.id_evento, "t": e.tipo, "p": e.id_paciente, "a": e.id_atendimento, "v": e.versao,
+         "o": e.ocorrido_em.isoformat(), "d": e.dados}
+        for e in eventos
+    ]  # fmt: skip
+    with connection.cursor() as cursor:  # one JSON parameter: cheaper to send than eight arrays
         cursor.execute(
             "INSERT INTO prontuario_inbox "
             "(fonte, id_evento, tipo, id_paciente, id_atendimento, versao, ocorrido_em, dados, recebido_em) "
-            "SELECT %s, e, t, p, a, v, o, d::jsonb, now() "
-            "FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], "
-            "%s::text[]) AS x(e, t, p, a, v, o, d) "
+            "SELECT %s, r->>'e', r->>'t', (r->>'p')::bigint, r->>'a', (r->>'v')::bigint, (r->>'o')::timestamptz, "
+            "r->'d', now() FROM jsonb_array_elements(%s::jsonb) AS r "
             "ON CONFLICT (fonte, id_evento) DO NOTHING RETURNING id_evento",
-            [
-                fonte,
-                [e.id_evento for e in eventos],
-                [e.tipo for e in eventos],
-                [e.id_paciente for e in eventos],
-                [e.id_atendimento for e in eventos],
-                [e.versao for e in eventos],
-                [e.ocorrido_em for e in eventos],
-                [json.dumps(e.dados) for e in eventos],
-            ],
+            [fonte, json.dumps(rows)],
         )
         return {row[0] for row in cursor.fetchall()}
 

@@ -111,10 +111,23 @@ class EventoEntrada(serializers.Serializer):
     dados = serializers.DictField(help_text="conforme o tipo (veja o README)")
 
     def validate(self, attrs: dict) -> dict:
-        dados = DADOS_DO_TIPO[attrs["tipo"]](data=attrs["dados"])
-        if not dados.is_valid():
-            raise serializers.ValidationError({"dados": dados.errors})
-        return {**attrs, "dados": dados.data}
+        dados = _dados_serializer(attrs["tipo"])
+        try:
+            valid = dados.run_validation(attrs["dados"])
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"dados": exc.detail}) from exc
+        return {**attrs, "dados": dados.to_representation(valid)}
+
+
+_DADOS_INSTANCES: dict[str, serializers.Serializer] = {}
+
+
+def _dados_serializer(tipo: str) -> serializers.Serializer:
+    """One reusable instance per type: building a serializer deep-copies its fields, which costs more than
+    validating an event (`run_validation` keeps no per-call state)."""
+    if tipo not in _DADOS_INSTANCES:
+        _DADOS_INSTANCES[tipo] = DADOS_DO_TIPO[tipo]()
+    return _DADOS_INSTANCES[tipo]
 
 
 class LoteEntrada(serializers.Serializer):
