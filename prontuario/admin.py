@@ -3,18 +3,8 @@ staff assign each integration user its source system."""
 
 from django.contrib import admin
 
+from pharmacy.admin import ReadOnlyAdmin
 from prontuario.models import DocumentoAtendimento, EventoRecebido, FonteIntegracao
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(DocumentoAtendimento)

@@ -10,9 +10,8 @@ import time
 
 import pytest
 from celery import Celery
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection
-from rest_framework.test import APIClient
 
 from outbox import dualwrite
 from outbox.models import OutboxEvent
@@ -23,6 +22,7 @@ from prescriptions.models import Prescricao
 from prescriptions.rules import ItemInput
 from prontuario.models import DocumentoAtendimento
 from tests.celery.conftest import Stack, private_redis, wait_until  # noqa: F401 -- fixture
+from tests.conftest import _client, _user
 
 pytestmark = [pytest.mark.celery]
 
@@ -40,21 +40,14 @@ def dualwrite_mode(celery_mode, private_redis, settings, monkeypatch):  # noqa: 
     app.close()
 
 
-def _prescriber() -> APIClient:
-    user = User.objects.create_user("prescritor-dw", password="senha-forte-123")
-    user.groups.add(Group.objects.get(name="prescritor"))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def _body(world, paciente: int = 0) -> dict:
     item = {"id_medicamento": world["medicamentos"][0].pk, "horario": "08:00", "dosagem": "1g"}
     return {"id_medico": world["medicos"][0].pk, "id_paciente": world["pacientes"][paciente].pk, "medicamentos": [item]}
 
 
 def test_broker_down_dualwrite_refuses_the_write_and_the_outbox_accepts_it(world, dualwrite_mode, settings):
-    client = _prescriber()
+    Group.objects.get_or_create(name="prescritor")  # an earlier transactional test may have flushed the groups
+    client = _client(_user("prescritor-dw", group="prescritor"))
     events_before = OutboxEvent.objects.count()
     dualwrite_mode.stop()
 

@@ -8,12 +8,14 @@ it), applied by this package's property tests only.
 import os
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from prontuario.models import FonteIntegracao
 from tests.celery.conftest import stack  # noqa: F401 -- real relay/worker processes for celery mode
+from tests.conftest import _client as client_for
+from tests.conftest import _user
 
 if "soak" not in settings._profiles:  # Hypothesis ships `ci`; `soak` is the project's long run (make soak)
     settings.register_profile("soak", max_examples=1000, deadline=None)
@@ -28,17 +30,9 @@ PROFILE = settings(
 
 
 def integration_user(fonte: str, username: str | None = None) -> User:
-    user = User.objects.create_user(username=username or f"sistema-{fonte}", password="senha-forte-123")
-    user.groups.add(Group.objects.get(name="integracao"))
+    user = _user(username or f"sistema-{fonte}", group="integracao")
     FonteIntegracao.objects.create(usuario=user, fonte=fonte)
     return user
-
-
-def client_for(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -49,9 +43,7 @@ def source_clients(db) -> dict[str, APIClient]:
 
 @pytest.fixture
 def clinico_client(db) -> APIClient:
-    user = User.objects.create_user(username="clinico1", password="senha-forte-123")
-    user.groups.add(Group.objects.get(name="clinico"))
-    return client_for(user)
+    return client_for(_user("clinico1", group="clinico"))
 
 
 def event(tipo: str, id_evento: str, *, paciente: int, atendimento: str = "ATD-1", versao: int = 1, **dados) -> dict:

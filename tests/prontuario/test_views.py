@@ -3,13 +3,13 @@
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import User
 
 from prescriptions import commands
 from prescriptions.rules import ItemInput
 from prontuario.ingestion import IncomingEvent, receive_events
 from prontuario.models import EventoRecebido
 from prontuario.serializers import EventoEntrada
+from tests.conftest import _user
 from tests.prontuario.conftest import client_for, integration_user, lab_order, lab_result, triage, visit_opened
 
 EVENTS = "/api/integracoes/eventos/"
@@ -127,15 +127,6 @@ def _valid(raw: dict) -> dict:
     return serializer.validated_data
 
 
-def _user(username: str, group: str | None = None, **flags) -> User:
-    from django.contrib.auth.models import Group
-
-    user = User.objects.create_user(username=username, password="senha-forte-123", **flags)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("who", "post_events", "read_record"),
@@ -154,12 +145,12 @@ def test_auth_matrix(who, post_events, read_record, paciente):
     receive_events(fonte="triagem", eventos=[IncomingEvent(**_valid(visit_opened("v0", paciente=paciente.pk)))])
     users = {
         "anonimo": lambda: None,
-        "farmacia": lambda: _user("f", "farmacia"),
-        "prescritor": lambda: _user("p", "prescritor"),
+        "farmacia": lambda: _user("f", group="farmacia"),
+        "prescritor": lambda: _user("p", group="prescritor"),
         "integracao": lambda: integration_user("laboratorio"),
-        "integracao_sem_fonte": lambda: _user("i", "integracao"),
-        "clinico": lambda: _user("c", "clinico"),
-        "staff": lambda: _user("s", is_staff=True),
+        "integracao_sem_fonte": lambda: _user("i", group="integracao"),
+        "clinico": lambda: _user("c", group="clinico"),
+        "staff": lambda: _user("s", staff=True),
     }
     client = client_for(users[who]())
     posted = client.post(EVENTS, {"eventos": [lab_order("o1", paciente=paciente.pk)]}, format="json")
