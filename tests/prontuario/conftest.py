@@ -17,7 +17,7 @@ from tests.celery.conftest import stack  # noqa: F401 -- real relay/worker proce
 from tests.conftest import _client as client_for
 from tests.conftest import _user
 
-if "soak" not in settings._profiles:  # Hypothesis ships `ci`; `soak` is the project's long run (make soak)
+if "soak" not in settings._profiles:  # Hypothesis ships `ci`; `soak` is for long runs (HYPOTHESIS_PROFILE=soak)
     settings.register_profile("soak", max_examples=1000, deadline=None)
 _profile = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # The profile HYPOTHESIS_PROFILE names, plus what these database-backed properties need: no per-example
