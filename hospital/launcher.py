@@ -19,7 +19,8 @@ Before serving, the database's sync mode is aligned with READ_MODEL_SYNC
 (`manage.py switch_sync_mode`, a no-op when they match).
 
 - `relay` (`manage.py outbox_relay`) and `worker` (`celery -A hospital
-  worker`): only when READ_MODEL_SYNC=celery.
+  worker`): only when READ_MODEL_SYNC=celery (the worker alone with
+  READ_MODEL_SYNC=dualwrite).
 
 A process that exits on its own (crash, OOM kill, `kill -9`) is restarted
 while the others keep serving: what is left of its process group (a killed
@@ -97,7 +98,7 @@ class Stack:
         env = dict(os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="hospital.settings")
         if not os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = embedded.ensure_postgres(settings.DATA_DIR)
-        if settings.READ_MODEL_SYNC == "celery":
+        if settings.READ_MODEL_SYNC in {"celery", "dualwrite"}:
             env["REDIS_URL"] = settings.REDIS_URL
         return env
 
@@ -118,10 +119,9 @@ class Stack:
             ),
         ]  # fmt: skip
         if settings.READ_MODEL_SYNC == "celery":
-            children += [
-                Child("relay", [python, manage, "outbox_relay"]),
-                Child("worker", [python, "-m", "celery", "-A", "hospital", "worker", "--loglevel", "INFO"]),
-            ]
+            children.append(Child("relay", [python, manage, "outbox_relay"]))
+        if settings.READ_MODEL_SYNC in {"celery", "dualwrite"}:  # dual-write publishes from the commands: no relay
+            children.append(Child("worker", [python, "-m", "celery", "-A", "hospital", "worker", "--loglevel", "INFO"]))
         return children
 
     def check_port_free(self) -> None:
@@ -256,7 +256,10 @@ def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) ->
             # The database records which mechanism maintains the read models; align it with
             # READ_MODEL_SYNC (a no-op when it already matches) before starting that mode's workers.
             stack.say(f"sync mode: {settings.READ_MODEL_SYNC}")
-            call_command("switch_sync_mode", settings.READ_MODEL_SYNC)
+            # Dual-write keeps the database in celery mode: the read-model triggers stand down, the worker projects.
+            call_command(
+                "switch_sync_mode", "celery" if settings.READ_MODEL_SYNC == "dualwrite" else settings.READ_MODEL_SYNC
+            )
         connections.close_all()  # the children open their own
         if not stack.stopping:
             stack.start(stack.child_env())

@@ -32,8 +32,9 @@ DEBUG = _env_bool("DEBUG", True)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 READ_MODEL_SYNC = os.environ.get("READ_MODEL_SYNC", "trigger").strip().lower()
-if READ_MODEL_SYNC not in {"trigger", "celery"}:
-    raise ValueError(f"READ_MODEL_SYNC must be 'trigger' or 'celery', not {READ_MODEL_SYNC!r}")
+# dualwrite: the source article's dual-write, opt-in for comparison (outbox/dualwrite.py).
+if READ_MODEL_SYNC not in {"trigger", "celery", "dualwrite"}:
+    raise ValueError(f"READ_MODEL_SYNC must be 'trigger', 'celery' or 'dualwrite', not {READ_MODEL_SYNC!r}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "prescriptions",
     "pharmacy",
     "outbox",
+    "prontuario",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +147,7 @@ def _redis_url() -> str:
     url = os.environ.get("REDIS_URL")
     if url:
         return url
-    if READ_MODEL_SYNC != "celery":
+    if READ_MODEL_SYNC == "trigger":
         return "redis://127.0.0.1:6379/0"  # never contacted in trigger mode
     from hospital.embedded import ensure_redis
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("api/commands/", include("prescriptions.urls")),
     path("api/pharmacy/", include("pharmacy.urls")),
+    path("api/", include("prontuario.urls")),  # integracoes/ and prontuarios/
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

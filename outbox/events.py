@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import connection
 
+from outbox import consumers, dualwrite
 from outbox.models import OutboxEvent
 
 
@@ -12,10 +13,24 @@ def record_event(*, event_type: str, aggregate_type: str, aggregate_id: int, pay
 
     Precondition: called inside `transaction.atomic`, by the command whose
     change the event describes, so that the event commits (or rolls back)
-    together with that change. Never publishes anything itself.
+    together with that change. Never publishes anything itself. In trigger
+    mode the registered consumers (`outbox.consumers`) apply it here, in the
+    same transaction. With `READ_MODEL_SYNC=dualwrite` it is also published
+    to the broker here, before the commit (`outbox.dualwrite`).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the command's transaction")
-    return OutboxEvent.objects.create(
+    event = OutboxEvent.objects.create(
         event_type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload
     )
+    if consumers.registered() and _trigger_mode():
+        consumers.dispatch([event])
+    if dualwrite.enabled():
+        dualwrite.publish_in_transaction(event)
+    return event
+
+
+def _trigger_mode() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT read_model_sync_mode() = 'trigger'")
+        return cursor.fetchone()[0]

@@ -17,6 +17,9 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+ReadOnlyAdmin = _ReadOnlyAdmin  # for the admins of other read models (the patient record's)
+
+
 class _ShownEntityFilter(admin.SimpleListFilter):
     """Filter by an entity the rows show (id column + name column), options taken from the read table."""
 

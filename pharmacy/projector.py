@@ -21,6 +21,9 @@ prescriptions that show the record, in chunks of `CHUNK` prescriptions per
 transaction. Only after its prescriptions are refreshed is an event marked
 `projected_at`; a crash in between just means it is applied again.
 
+Other read models following the feed (`outbox.consumers`, e.g. the patient
+record) get the projected events in that same transaction.
+
 Failures: database hiccups (`OperationalError`: lost connection, deadlock)
 propagate so the Celery task retries the whole message. Anything else is
 isolated per prescription and charged to the events that need it
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
 
+from outbox import consumers
 from outbox.store import record_failure
 from pharmacy.projection import refresh_prescriptions
 
@@ -159,7 +163,9 @@ def apply_events(events: Sequence[Event]) -> ApplyResult:
             result.failed[event.id] = f"prescrição {broken[0]}: {bad[broken[0]]}"
         else:
             result.projected.append(event.id)
-    _mark_projected(result.projected)
+    with transaction.atomic():
+        consumers.dispatch([event for event in events if event.id in set(result.projected)])
+        _mark_projected(result.projected)
     return _record_failures(result)
 
 
@@ -176,6 +182,7 @@ def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: A
         with transaction.atomic():
             if ids:
                 refresh_prescriptions(ids)
+            consumers.dispatch([event for event in events if event.id not in result.failed])
             _mark_projected(projected)
     except OperationalError:
         raise

@@ -63,13 +63,15 @@ class PrescricaoAdmin(CommandModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["medico", "paciente", "data_prescricao"]
-        return ["medico", "paciente", "data_prescricao", "status", "cancelada_em", "motivo_cancelamento"]
+            return ["medico", "paciente", "data_prescricao", "id_atendimento"]
+        return [
+            "medico", "paciente", "data_prescricao", "id_atendimento", "status", "cancelada_em", "motivo_cancelamento"
+        ]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        readonly = ["medico", "paciente", "status", "cancelada_em", "motivo_cancelamento"]
+        readonly = ["medico", "paciente", "id_atendimento", "status", "cancelada_em", "motivo_cancelamento"]
         return readonly if obj.ativa else [*readonly, "data_prescricao"]
 
     def save_model(self, request, obj, form, change):
@@ -84,6 +86,7 @@ class PrescricaoAdmin(CommandModelAdmin):
                 medico_id=form.cleaned_data["medico"].pk,
                 paciente_id=form.cleaned_data["paciente"].pk,
                 data_prescricao=form.cleaned_data["data_prescricao"],
+                id_atendimento=form.cleaned_data.get("id_atendimento") or None,
                 itens=[_item_input(f) for f in self._filled_forms(items)],
             )
             form.instance.pk = created.pk

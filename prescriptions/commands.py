@@ -73,13 +73,17 @@ def create_prescription(
     paciente_id: int,
     itens: Sequence[ItemInput],
     data_prescricao: dt.datetime | None = None,
+    id_atendimento: str | None = None,
 ) -> Prescricao:
-    """Create a prescription with its items; emits `PrescricaoCriada`."""
+    """Create a prescription with its items, optionally in a visit (joins its record); emits `PrescricaoCriada`."""
     medico, paciente, medicamentos = _check_new_prescription(
         medico_id=medico_id, paciente_id=paciente_id, itens=itens, data_prescricao=data_prescricao
     )
     prescricao = Prescricao.objects.create(
-        medico=medico, paciente=paciente, data_prescricao=data_prescricao or timezone.now()
+        medico=medico,
+        paciente=paciente,
+        data_prescricao=data_prescricao or timezone.now(),
+        id_atendimento=id_atendimento or None,
     )
     created = PrescricaoMedicamento.objects.bulk_create(
         PrescricaoMedicamento(

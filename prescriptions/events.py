@@ -45,6 +45,7 @@ def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]
         payload={
             "id_prescricao": prescricao.pk,
             "data_prescricao": prescricao.data_prescricao.isoformat(),
+            "id_atendimento": prescricao.id_atendimento,
             "medico": medico_snapshot(prescricao.medico),
             "paciente": paciente_snapshot(prescricao.paciente),
             "medicamentos": [item_snapshot(item, item.medicamento) for item in itens],

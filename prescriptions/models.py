@@ -9,6 +9,7 @@ them at startup (`pharmacy.sync_triggers`: read-model sync;
 install them (`manage.py pgtrigger ls`).
 """
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -33,13 +34,28 @@ class Prescricao(models.Model):
     )
     cancelada_em = models.DateTimeField("cancelada em", null=True, blank=True)
     motivo_cancelamento = models.CharField("motivo do cancelamento", max_length=500, blank=True, default="")
+    # The visit (atendimento) it was written in, as the hospital's other systems name it; joins the patient record.
+    id_atendimento = models.CharField(
+        "atendimento",
+        max_length=64,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9._:-]{1,64}$", "Use de 1 a 64 caracteres entre A-Z a-z 0-9 . _ : -")],
+    )
 
     class Meta:
         db_table = "prescricoes"
         verbose_name = "prescrição"
         verbose_name_plural = "prescrições"
         ordering = ["-data_prescricao", "-id"]
-        indexes = [models.Index(fields=["paciente", "data_prescricao"], name="prescricao_paciente_data")]
+        indexes = [
+            models.Index(fields=["paciente", "data_prescricao"], name="prescricao_paciente_data"),
+            models.Index(
+                fields=["paciente", "id_atendimento"],
+                name="prescricao_atendimento",
+                condition=models.Q(id_atendimento__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=StatusPrescricao.values), name="prescricao_status_valido"

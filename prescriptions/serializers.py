@@ -31,6 +31,12 @@ class PrescriptionCreateInputSerializer(serializers.Serializer):
     id_medico = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     id_paciente = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     data_prescricao = serializers.DateTimeField(required=False, help_text="ISO 8601; padrão: agora")
+    id_atendimento = serializers.RegexField(
+        r"^[A-Za-z0-9._:-]{1,64}$",
+        required=False,
+        allow_null=True,
+        help_text="o atendimento em que foi escrita (junta-se ao prontuário do paciente)",
+    )
     medicamentos = serializers.ListField(child=ItemInputSerializer(), allow_empty=True, max_length=100)
 
 
@@ -67,5 +73,6 @@ class PrescriptionOutputSerializer(serializers.ModelSerializer):
             "status",
             "cancelada_em",
             "motivo_cancelamento",
+            "id_atendimento",
             "medicamentos",
         ]

@@ -65,6 +65,7 @@ class PrescriptionCreateApi(CommandApi):
             medico_id=data["id_medico"],
             paciente_id=data["id_paciente"],
             data_prescricao=data.get("data_prescricao"),
+            id_atendimento=data.get("id_atendimento"),
             itens=[to_item_input(item) for item in data["medicamentos"]],
         )
         return _prescription_response(prescricao, status.HTTP_201_CREATED)

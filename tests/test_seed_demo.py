@@ -94,3 +94,8 @@ def test_demo_logins_with_roles_and_tokens():
     prescritor = User.objects.get(username="prescritor")
     assert list(prescritor.groups.values_list("name", flat=True)) == ["prescritor"]
     assert Token.objects.filter(user__in=[admin, farmacia, prescritor]).count() == 3
+    clinico = User.objects.get(username="clinico")
+    assert list(clinico.groups.values_list("name", flat=True)) == ["clinico"]
+    integrations = User.objects.filter(groups__name="integracao").select_related("fonte_integracao", "auth_token")
+    sources = {user.username: user.fonte_integracao.fonte for user in integrations if user.auth_token.key}
+    assert sources == {"triagem": "triagem", "laboratorio": "laboratorio", "imagem": "imagem"}

@@ -29,6 +29,7 @@ from hospital.specialties import Especialidade as E
 from prescriptions import commands
 from prescriptions.models import Prescricao
 from prescriptions.rules import ItemInput
+from prontuario.models import Fonte, FonteIntegracao
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
@@ -119,11 +120,21 @@ def _items(spec: str) -> list[tuple[str, str, str]]:
     return [tuple(part.strip().split(" ", 2)) for part in spec.split(";")]
 
 
+# Written in a visit (crm, paciente, when, items, id_atendimento): joins that visit's patient record.
+VISIT_PRESCRIPTIONS = [
+    ("CRM12345", "Maria Oliveira", _at(2024, 3, 10, 11, 20), "Aspirina 08:00 100mg", "ATD-2024-0001"),
+]
+
 # (username, password, staff/superuser, group)
 USERS = [
     ("admin", "hospital-admin", True, None),
     ("farmacia", "hospital-farmacia", False, "farmacia"),
     ("prescritor", "hospital-prescritor", False, "prescritor"),
+    ("clinico", "hospital-clinico", False, "clinico"),  # reads patient records
+    # Integration users of the hospital's other systems: each delivers its own source's events.
+    ("triagem", "hospital-triagem", False, "integracao"),
+    ("laboratorio", "hospital-laboratorio", False, "integracao"),
+    ("imagem", "hospital-imagem", False, "integracao"),
 ]
 
 
@@ -137,7 +148,11 @@ class Command(BaseCommand):
         medications = {nome: self._medication(nome, desc, allowed) for nome, desc, allowed in MEDICATIONS}
         for crm, paciente, when, items, cancelled in PRESCRIPTIONS:
             self._prescription(doctors[crm], patients[paciente], when, items, medications, cancelled)
+        for crm, paciente, when, items, atendimento in VISIT_PRESCRIPTIONS:
+            self._prescription(doctors[crm], patients[paciente], when, items, medications, False, atendimento)
         tokens = {username: self._user(username, password, staff, group) for username, password, staff, group in USERS}
+        for fonte in Fonte.values:  # the integration user named after each source delivers its events
+            FonteIntegracao.objects.get_or_create(usuario=User.objects.get(username=fonte), defaults={"fonte": fonte})
         self._report(tokens)
 
     # -- domain data, through the commands
@@ -157,7 +172,7 @@ class Command(BaseCommand):
         self.tally["medicamentos", "found" if found else "created"] += 1
         return found or master.register_medication(nome=nome, descricao=descricao, especialidades_permitidas=allowed)
 
-    def _prescription(self, medico, paciente, when, items, medications, cancelled: bool) -> None:
+    def _prescription(self, medico, paciente, when, items, medications, cancelled: bool, atendimento=None) -> None:
         prescricao = Prescricao.objects.filter(medico=medico, paciente=paciente, data_prescricao=when).first()
         self.tally["prescrições", "found" if prescricao else "created"] += 1
         if prescricao is None:
@@ -165,6 +180,7 @@ class Command(BaseCommand):
                 medico_id=medico.pk,
                 paciente_id=paciente.pk,
                 data_prescricao=when,
+                id_atendimento=atendimento,
                 itens=[ItemInput(medications[nome].pk, horario, dosagem) for nome, horario, dosagem in _items(items)],
             )
         if cancelled and prescricao.ativa:

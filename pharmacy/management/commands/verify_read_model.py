@@ -5,13 +5,15 @@ import sys
 from django.core.management.base import BaseCommand
 
 from pharmacy import verify
+from prontuario import verify as record_verify
 
 
 class Command(BaseCommand):
     help = (
         "Compare every column of every worklist row and every document with the source join over the write "
         "model. Exit 0 when equal; exit 1 with a summary of missing, extra and different rows otherwise. "
-        "--repair recomputes exactly the drifted prescriptions and reports what it fixed."
+        "--repair recomputes exactly the drifted prescriptions and reports what it fixed. Also checks (and "
+        "repairs) the patient records' visit documents."
     )
 
     def add_arguments(self, parser):
@@ -19,6 +21,29 @@ class Command(BaseCommand):
         parser.add_argument("--sample", type=int, default=10, help="Ids listed per kind of drift (default 10).")
 
     def handle(self, *args, do_repair: bool, sample: int, **options):
+        records_ok = self._records(do_repair, sample)
+        self._pharmacy(do_repair, sample)
+        if not records_ok:
+            sys.exit(1)
+
+    def _records(self, do_repair: bool, sample: int) -> bool:
+        """The patient record's visit documents against the fold of its inbox and the write model."""
+        drift = record_verify.find_drift()
+        if not drift:
+            self.stdout.write(self.style.SUCCESS("OK: the patient records equal the fold of inbox and write model."))
+            return True
+        self.stdout.write(self.style.WARNING("DRIFT in the patient records:"))
+        self.stdout.write(drift.summary(sample))
+        if not do_repair:
+            return False
+        record_verify.repair(drift)
+        if record_verify.find_drift():
+            self.stderr.write(self.style.ERROR("Drift remains in the patient records after the repair."))
+            return False
+        self.stdout.write(self.style.SUCCESS(f"REPAIRED the records of {len(drift.patient_ids)} patients."))
+        return True
+
+    def _pharmacy(self, do_repair: bool, sample: int) -> None:
         drift = verify.find_drift()
         if not drift:
             self.stdout.write(self.style.SUCCESS("OK: the read models equal the source join."))
