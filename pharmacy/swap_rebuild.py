@@ -93,7 +93,8 @@ def _q(name: str) -> str:
 def _columns(cursor, table: str) -> list[str]:
     cursor.execute(
         """SELECT attname FROM pg_attribute
-           WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum""",
+           WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
+           ORDER BY attnum""",
         [table],
     )
     return [row[0] for row in cursor.fetchall()]
