@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from hospital.errors import ErrorCode, NotFound
-from pharmacy.models import PrescricaoDocumento
+from pharmacy import selectors
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def from_document(documento: dict) -> Receita:
 
 def receita(prescricao_id: int) -> Receita:
     """The receita of this prescription, from its document; `NotFound` when there is none."""
-    documento = PrescricaoDocumento.objects.filter(pk=prescricao_id).values_list("documento", flat=True).first()
+    documento = selectors.document_list().filter(pk=prescricao_id).values_list("documento", flat=True).first()
     if documento is None:
         raise NotFound.single(
             "prescricao_id",

@@ -8,7 +8,7 @@ document, in one of two ways:
 - full text (`busca @@ to_tsquery('pharmacy_pt', 'word':*)`): accent- and
   case-insensitive, stemmed for Portuguese, and a prefix, so "parac" finds
   Paracetamol and "cardiologista" finds Cardiologia;
-- or, for words of 4 letters or more, pg_trgm's word similarity with the
+- or, for words of 4 letters or more (no digits), pg_trgm's word similarity with the
   unaccented names, CRM, specialty and address (`busca_texto %> 'word'`),
   so "Paracetmol" and "Slva" still find Paracetamol and Silva.
 
@@ -60,7 +60,8 @@ class Term:
 
     @property
     def typo_tolerant(self) -> bool:
-        return len(self.plain) >= TYPO_MIN_LENGTH
+        """Words only: a number or a code (CRM, dosage) near another is a different one, not a typo."""
+        return len(self.plain) >= TYPO_MIN_LENGTH and self.plain.isalpha()
 
 
 @dataclass(frozen=True)
