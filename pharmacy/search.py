@@ -13,8 +13,8 @@ document, in one of two ways:
   so "Paracetmol" and "Slva" still find Paracetamol and Silva.
 
 Portuguese stop words ("da", "de", "para") constrain nothing. Hits are ranked
-by relevance (`ts_rank` with names weighing most, plus the typo matches'
-similarity), then newest first; pages are keyset cursors over that order.
+by relevance (`ts_rank` with names weighing most; hits matching every word
+without a typo first), then newest first; pages are keyset cursors over that order.
 Facets count every match (all pages) by status, specialty and medication.
 """
 
@@ -27,9 +27,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 
 from pharmacy.models import PrescricaoDocumento
@@ -165,17 +165,20 @@ def matching(terms: list[Term], filters: Filters = Filters(), *, using: str = DE
 
 
 def _ranked(queryset: QuerySet, terms: list[Term]) -> QuerySet:
-    """`rank` as double precision, so a cursor carries it exactly and pages never skip or repeat a hit."""
+    """`rank`: `ts_rank` over the words (names weigh most), plus 1 when every word matched without a typo.
+
+    As double precision, so a cursor carries it exactly and pages never skip
+    or repeat a hit. (Ranking by trigram similarity too would cost a
+    `word_similarity` over each match's text: most of a broad search's time.)
+    """
     if not terms:
         return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
-    any_term = terms[0].full_text
+    any_term, every_term = terms[0].full_text, terms[0].full_text
     for term in terms[1:]:
         any_term |= term.full_text
-    relevance = SearchRank(F("busca"), any_term)
-    for term in terms:
-        if term.typo_tolerant:
-            relevance += TrigramWordSimilarity(Value(term.plain), "busca_texto") / len(terms)
-    return queryset.annotate(rank=Cast(relevance, FloatField()))
+        every_term &= term.full_text
+    exact = Case(When(busca=every_term, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+    return queryset.annotate(rank=Cast(SearchRank(F("busca"), any_term), FloatField()) + exact)
 
 
 def _after(position: Position) -> Q:
@@ -201,7 +204,7 @@ UNION ALL
 
 def facets(matches: QuerySet) -> tuple[int, dict[str, list[dict]]]:
     """(number of matches, counts by status, specialty and the most frequent medications), in one query."""
-    sql, params = matches.values("id_prescricao", "status", "documento").query.sql_with_params()
+    sql, params = matches.order_by().values("id_prescricao", "status", "documento").query.sql_with_params()
     found: dict[str, list[dict]] = {"status": [], "especialidade": [], "medicamento": []}
     with connections[matches.db].cursor() as cursor:
         cursor.execute(FACETS_SQL.format(matches=sql, medication_limit=MEDICATION_FACET_SIZE), params)

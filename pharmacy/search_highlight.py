@@ -15,6 +15,7 @@ matches a query word the way the search does:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -47,11 +48,22 @@ def word_similarity(term: str, word: str) -> float:
     wanted, ordered = set(trigrams(term)), trigrams(word)
     best = 0.0
     for start in range(len(ordered)):
-        for end in range(start + 1, len(ordered) + 1):
-            extent = set(ordered[start:end])
+        extent: set[str] = set()
+        for trigram in ordered[start:]:
+            extent.add(trigram)
             common = len(wanted & extent)
             best = max(best, common / (len(wanted) + len(extent) - common))
     return best
+
+
+@functools.lru_cache(maxsize=8192)
+def similar(term: str, word: str) -> bool:
+    """word_similarity(term, word) >= the threshold, skipping the exact computation when it cannot be."""
+    wanted = set(trigrams(term))
+    # c / (|T| + |E| - c) <= c / |T|: too few shared trigrams cannot reach the threshold (most words).
+    if len(wanted.intersection(trigrams(word))) < WORD_SIMILARITY_THRESHOLD * len(wanted):
+        return False
+    return word_similarity(term, word) >= WORD_SIMILARITY_THRESHOLD
 
 
 def _matches(word: str, term: Term) -> bool:
@@ -59,7 +71,7 @@ def _matches(word: str, term: Term) -> bool:
         return True
     if term.plain.isdigit() and re.sub(r"\D", "", word).startswith(term.plain):
         return True
-    return term.typo_tolerant and word_similarity(term.plain, word) >= WORD_SIMILARITY_THRESHOLD
+    return term.typo_tolerant and similar(term.plain, word)
 
 
 def highlight(text: str, terms: list[Term]) -> str | None:

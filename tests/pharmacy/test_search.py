@@ -119,12 +119,12 @@ def test_the_articles_query_finds_its_prescription_with_highlights(corpus):
 
 
 def test_exact_matches_rank_above_typo_matches_then_newest_first(corpus, paracetamol):
-    corrected = master.register_medication(nome="Paracetamoll", descricao=None)  # a near-miss name
+    near_miss = master.register_medication(nome="Paracetamal", descricao=None)  # found by similarity only
     jose = master.register_patient(nome="Zé Ninguém", data_nascimento=dt.date(1970, 1, 1))
     typo_only = _prescribe(
         master.register_doctor(nome="Dr. X", especialidade=Especialidade.PEDIATRIA, crm="CRM1"),
         jose,
-        [(corrected.pk, "08:00", "1mg")],
+        [(near_miss.pk, "08:00", "1mg")],
         dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
     )
     ranked = _ids("paracetamol")
