@@ -25,7 +25,7 @@ import binascii
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -114,7 +114,6 @@ class Page:
     count: int
     facets: dict[str, list[dict]]
     next: Position | None
-    terms: list[Term] = field(default_factory=list)
 
 
 def parse_terms(q: str, *, using: str = DEFAULT_DB_ALIAS) -> list[Term]:
@@ -235,4 +234,4 @@ def search(
     hits = [Hit(doc, doc.rank, highlight_document(doc.documento, terms)) for doc in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     next_position = Position(last.rank, last.data_prescricao, last.id_prescricao) if last else None
-    return Page(hits=hits, count=count, facets=facet_counts, next=next_position, terms=terms)
+    return Page(hits=hits, count=count, facets=facet_counts, next=next_position)
