@@ -25,40 +25,46 @@ CREATE TEXT SEARCH CONFIGURATION pharmacy_pt (COPY = pg_catalog.portuguese);
 ALTER TEXT SEARCH CONFIGURATION pharmacy_pt
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, portuguese_stem;
 
+-- plpgsql, not sql: unaccent() is STABLE, so an IMMUTABLE SQL wrapper would not be inlined and
+-- would be parsed and planned on every call; plpgsql keeps its expression plan for the session.
 CREATE FUNCTION pharmacy_unaccent(value text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT lower(public.unaccent('public.unaccent'::regdictionary, value))
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    RETURN lower(public.unaccent('public.unaccent'::regdictionary, value));
+END
 $$;
 
--- The searchable text of a document, one string per weight class.
+-- The searchable text of a document, one string per weight class. Each function is one
+-- expression of IMMUTABLE parts (`||` and coalesce, not the STABLE concat_ws; lists of values as
+-- their JSON text, which the parsers split into words), so PostgreSQL inlines it into the
+-- generated columns' expressions instead of planning a function body on every document write.
 CREATE FUNCTION pharmacy_documento_nomes(d jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT concat_ws(' ', d #>> '{paciente,nome}', d #>> '{medico,nome}',
-                     (SELECT string_agg(m ->> 'nome', ' ') FROM jsonb_array_elements(d -> 'medicamentos') m))
+    SELECT coalesce(d #>> '{paciente,nome}', '') || ' ' || coalesce(d #>> '{medico,nome}', '') || ' '
+        || coalesce(jsonb_path_query_array(d, '$.medicamentos[*].nome') #>> '{}', '')
 $$;
 
 CREATE FUNCTION pharmacy_documento_registro(d jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     -- The CRM as written ("CRM12345") and its digits alone ("12345").
-    SELECT concat_ws(' ', d #>> '{medico,crm}', regexp_replace(d #>> '{medico,crm}', '\D', '', 'g'),
-                     d #>> '{medico,especialidade}')
+    SELECT coalesce(d #>> '{medico,crm}', '') || ' ' || regexp_replace(coalesce(d #>> '{medico,crm}', ''), '\D', '', 'g')
+        || ' ' || coalesce(d #>> '{medico,especialidade}', '')
 $$;
 
 CREATE FUNCTION pharmacy_documento_vetor(d jsonb) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT setweight(to_tsvector('pharmacy_pt', pharmacy_documento_nomes(d)), 'A')
         || setweight(to_tsvector('pharmacy_pt', pharmacy_documento_registro(d)), 'B')
-        || setweight(to_tsvector('pharmacy_pt', concat_ws(' ', d #>> '{paciente,endereco}',
-               (SELECT string_agg(m ->> 'descricao', ' ') FROM jsonb_array_elements(d -> 'medicamentos') m))), 'C')
+        || setweight(to_tsvector('pharmacy_pt', coalesce(d #>> '{paciente,endereco}', '') || ' '
+               || coalesce(jsonb_path_query_array(d, '$.medicamentos[*].descricao ? (@ != null)') #>> '{}', '')), 'C')
         || setweight(to_tsvector('pharmacy_pt',
-               (SELECT coalesce(string_agg(m ->> 'dosagem', ' '), '') FROM jsonb_array_elements(d -> 'medicamentos') m)),
-               'D')
+               coalesce(jsonb_path_query_array(d, '$.medicamentos[*].dosagem') #>> '{}', '')), 'D')
 $$;
 
 CREATE FUNCTION pharmacy_documento_texto(d jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pharmacy_unaccent(concat_ws(' ', pharmacy_documento_nomes(d), pharmacy_documento_registro(d),
-                                       d #>> '{paciente,endereco}'))
+    SELECT pharmacy_unaccent(pharmacy_documento_nomes(d) || ' ' || pharmacy_documento_registro(d) || ' '
+                             || coalesce(d #>> '{paciente,endereco}', ''))
 $$;
 
 -- The document shows each medication's description (searched with weight C).
