@@ -46,6 +46,10 @@ OTHER_ROWS = [
     ("search.name_p50_ms", "search, a patient's name: p50 (ms)"),
     ("search.typo_p50_ms", "search, a name with a typo: p50 (ms)"),
     ("search.faceted_p50_ms", "search, filtered and faceted: p50 (ms)"),
+    (
+        "search.columns_us_per_document",
+        "what the generated search columns and their indexes add per document written (µs)",
+    ),
     ("rebuild.seconds", "rebuild_read_model wall time (s)"),
     ("rebuild.vs_bare_insert_select", "rebuild ÷ bare INSERT … SELECT into the indexed table"),
     ("rebuild.reader_stall_ms", "worst reader latency during the rebuild (ms)"),

@@ -7,11 +7,15 @@ medication filtered by specialty and status with its facets. Both sides
 run in one Django worker, alternated, over the same random inputs after a
 warm-up; the search does page + count + facets, and so does the baseline.
 Reported: the search's p50/p99 and the speedup (baseline p50 ÷ search p50).
+Also what the search columns add to every document write: the same
+documents inserted into a copy with the generated columns and their GIN
+indexes and into a plain copy, alternated (µs per document).
 """
 
 from __future__ import annotations
 
 import random
+import time
 
 from bench import db
 from bench.context import Context, log, pct
@@ -33,6 +37,34 @@ def _cases(ctx: Context, rng: random.Random, count: int) -> list[dict]:
             "filters": {"especialidade": "Cardiologia", "status": "ativa"},
         },
     ]
+
+
+COLUMNS_COPY = """
+CREATE TEMP TABLE bench_docs_search (
+    documento jsonb,
+    busca tsvector GENERATED ALWAYS AS (pharmacy_documento_vetor(documento)) STORED,
+    busca_texto text GENERATED ALWAYS AS (pharmacy_documento_texto(documento)) STORED)
+"""
+
+
+def _columns_cost(ctx: Context, documents: int) -> None:
+    """µs per document write that the generated search columns and their indexes add."""
+    conn = ctx.conn
+    conn.execute("CREATE TEMP TABLE bench_docs_plain (documento jsonb)")
+    conn.execute(COLUMNS_COPY)
+    conn.execute("CREATE INDEX ON bench_docs_search USING gin (busca)")
+    conn.execute("CREATE INDEX ON bench_docs_search USING gin (busca_texto gin_trgm_ops)")
+    sample = f"SELECT documento FROM {db.DOC_TABLE} ORDER BY id_prescricao LIMIT {documents}"
+    spent = {"bench_docs_plain": 0.0, "bench_docs_search": 0.0}
+    for n in range(4):
+        for table in sorted(spent, reverse=bool(n % 2)):
+            t0 = time.perf_counter()
+            conn.execute(f"INSERT INTO {table} (documento) {sample}")
+            spent[table] += time.perf_counter() - t0
+            conn.execute(f"TRUNCATE {table}")
+    extra = (spent["bench_docs_search"] - spent["bench_docs_plain"]) / (4 * documents)
+    ctx.put("search.columns_us_per_document", extra * 1e6)
+    conn.execute("DROP TABLE bench_docs_plain, bench_docs_search")
 
 
 def run(ctx: Context) -> None:
@@ -59,3 +91,4 @@ def run(ctx: Context) -> None:
         ctx.detail("search", f"{case}_explain", result["explain"])
         log(f"  {case}: search p50 {search_p50 * 1000:.1f} ms, naive p50 {naive_p50 * 1000:.0f} ms")
     ctx.detail("search", "rounds", {"search": search_rounds, "naive": naive_rounds})
+    _columns_cost(ctx, 2_000 if quick else 20_000)
