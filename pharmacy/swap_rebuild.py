@@ -91,6 +91,7 @@ def _q(name: str) -> str:
 
 
 def _columns(cursor, table: str) -> list[str]:
+    """The columns a rebuild copies: all but the generated ones (the search columns), which PostgreSQL computes."""
     cursor.execute(
         """SELECT attname FROM pg_attribute
            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
