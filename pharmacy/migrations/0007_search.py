@@ -1,5 +1,6 @@
 """Search over the documents: extensions, generated search columns and their indexes (pharmacy/sql/0007_search.sql)."""
 
+import re
 from pathlib import Path
 
 import django.contrib.postgres.indexes
@@ -7,36 +8,20 @@ import django.contrib.postgres.search
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations, models
 
-SQL = (Path(__file__).resolve().parent.parent / "sql" / "0007_search.sql").read_text()
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL = (SQL_DIR / "0007_search.sql").read_text()
 
 # Documents written before this migration lack the medications' descriptions.
 REFRESH_DOCUMENTS = "SELECT pharmacy_sync_documentos(ARRAY(SELECT id_prescricao FROM vw_prescricoes_documentos))"
 
-REVERSE_SQL = """
+# Back to the document without descriptions: the view as 0002 defined it (no migration since changed it).
+PREVIOUS_VIEW = re.search(
+    r"CREATE OR REPLACE VIEW pharmacy_fonte_documentos AS.*?;\n", (SQL_DIR / "0002_sync.sql").read_text(), re.S
+).group(0)
+
+REVERSE_SQL = f"""
 DROP FUNCTION pharmacy_recompute_busca(bigint[]);
-CREATE OR REPLACE VIEW pharmacy_fonte_documentos AS
-SELECT p.id AS id_prescricao, p.id_medico, p.id_paciente, p.status, p.data_prescricao,
-       jsonb_build_object(
-           'id_prescricao', p.id,
-           'data_prescricao', pharmacy_iso_utc(p.data_prescricao),
-           'status', p.status,
-           'medico', pharmacy_json_medico(m),
-           'paciente', pharmacy_json_paciente(pa),
-           'medicamentos', i.medicamentos
-       ) AS documento
-FROM prescricoes p
-JOIN medicos m ON m.id = p.id_medico
-JOIN pacientes pa ON pa.id = p.id_paciente
-CROSS JOIN LATERAL (
-    SELECT jsonb_agg(
-               jsonb_build_object('id_medicamento', md.id, 'nome', md.nome,
-                                  'horario', to_char(pm.horario, 'HH24:MI'), 'dosagem', pm.dosagem)
-               ORDER BY pm.horario, pm.id) AS medicamentos
-    FROM prescricao_medicamentos pm
-    JOIN medicamentos md ON md.id = pm.id_medicamento
-    WHERE pm.id_prescricao = p.id
-) i
-WHERE i.medicamentos IS NOT NULL;
+{PREVIOUS_VIEW}
 DROP FUNCTION pharmacy_documento_texto(jsonb);
 DROP FUNCTION pharmacy_documento_vetor(jsonb);
 DROP FUNCTION pharmacy_documento_registro(jsonb);
@@ -50,6 +35,8 @@ class Migration(migrations.Migration):
     dependencies = [("pharmacy", "0006_serialize_refresh")]
 
     operations = [
+        # Reversed last, once the old view is back: documents without descriptions again.
+        migrations.RunSQL(migrations.RunSQL.noop, reverse_sql=REFRESH_DOCUMENTS),
         UnaccentExtension(),
         TrigramExtension(),
         migrations.RunSQL(SQL, reverse_sql=REVERSE_SQL),
