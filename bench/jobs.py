@@ -13,6 +13,8 @@ import json
 import random
 import time
 
+from bench.search_jobs import search_latency  # noqa: F401  (a job, looked up by name)
+
 STREAM = None  # set by bench.pool: a queue for values streamed while a job runs
 HORARIOS = ["08:00", "14:00", "20:00", "02:00", "11:00", "17:00", "23:00", "05:00"]
 

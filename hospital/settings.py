@@ -113,6 +113,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "pt-br"
 TIME_ZONE = "America/Sao_Paulo"
+
+# The hospital named at the top of every receita (pharmacy/receita.py).
+HOSPITAL_NOME = os.environ.get("HOSPITAL_NOME", "Hospital Central")
 USE_I18N = True
 USE_TZ = True
 

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 
+from pharmacy import search
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
 
@@ -77,8 +78,35 @@ class ItemDetalhadoAdmin(_ReadOnlyAdmin):
 
 @admin.register(PrescricaoDocumento)
 class PrescricaoDocumentoAdmin(_ReadOnlyAdmin):
-    list_display = ("id_prescricao", "data_prescricao", "status", "id_medico", "id_paciente")
+    list_display = ("id_prescricao", "data_prescricao", "status", "paciente", "medico", "medicamentos")
     list_filter = ("status", "data_prescricao")
     date_hierarchy = "data_prescricao"
-    search_fields = ("=id_prescricao", "=id_paciente", "=id_medico")
+    # Shows the search box; the search itself is the pharmacy's (get_search_results).
+    search_fields = ("documento",)
+    search_help_text = (
+        "Mesma busca da farmácia (/api/pharmacy/busca/): paciente, médico, CRM, medicamentos, endereço; "
+        "sem acentos, prefixos e erros de digitação servem."
+    )
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("busca", "busca_texto")
+
+    def get_search_results(self, request, queryset, search_term):
+        """The pharmacy's search (`pharmacy.search`): every word must match; the list keeps its own order."""
+        terms = search.parse_terms(search_term)
+        if not terms:
+            return queryset, False
+        return queryset.filter(pk__in=search.matching(terms).values("pk")), False
+
+    @admin.display(description="paciente")
+    def paciente(self, obj: PrescricaoDocumento) -> str:
+        return obj.documento["paciente"]["nome"]
+
+    @admin.display(description="médico")
+    def medico(self, obj: PrescricaoDocumento) -> str:
+        return f"{obj.documento['medico']['nome']} ({obj.documento['medico']['crm']})"
+
+    @admin.display(description="medicamentos")
+    def medicamentos(self, obj: PrescricaoDocumento) -> str:
+        return ", ".join(f"{m['nome']} {m['dosagem']} {m['horario']}" for m in obj.documento["medicamentos"])

@@ -16,10 +16,16 @@ own duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
   least one item, active OR cancelled. Cancelled prescriptions keep their
   document with `"status": "cancelada"` so the pharmacy can see why an order
   disappeared from the worklist; the pharmacy dispenses only `"status": "ativa"`.
+  Its search columns (`busca`, `busca_texto`) are generated from `documento`
+  by PostgreSQL (`pharmacy/sql/0008_search.sql`), so every writer of a
+  document keeps them right without knowing they exist.
 """
 
 import pgtrigger
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F, Func
 
 PROTECT_FUNC = """
     IF COALESCE(current_setting('pharmacy.sync_writer', true), '') <> 'on' THEN
@@ -97,12 +103,28 @@ class PrescricaoDocumento(models.Model):
     status = models.CharField("situação", max_length=10)
     data_prescricao = models.DateTimeField("data da prescrição")
     documento = models.JSONField("documento")
+    busca = models.GeneratedField(
+        expression=Func(F("documento"), function="pharmacy_documento_vetor", output_field=SearchVectorField()),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        verbose_name="vetor de busca",
+    )
+    busca_texto = models.GeneratedField(
+        expression=Func(F("documento"), function="pharmacy_documento_texto", output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name="texto de busca (sem acentos)",
+    )
 
     class Meta:
         db_table = "vw_prescricoes_documentos"
         verbose_name = "documento de prescrição"
         verbose_name_plural = "documentos de prescrição"
         ordering = ["-data_prescricao", "-id_prescricao"]
+        indexes = [
+            GinIndex(fields=["busca"], name="vw_docs_busca"),
+            GinIndex(OpClass(F("busca_texto"), name="gin_trgm_ops"), name="vw_docs_busca_trgm"),
+        ]
         triggers = [protect_read_model("protect_documentos")]
 
     def __str__(self) -> str:

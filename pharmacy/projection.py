@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-__all__ = ["AGGREGATE_TYPES", "refresh_for", "refresh_prescriptions"]
+__all__ = ["AGGREGATE_TYPES", "recompute_search_columns", "refresh_for", "refresh_prescriptions"]
 
 #: aggregate type (as written in the outbox) -> the SQL function refreshing what shows it
 _REFRESH_FUNCTIONS = {
@@ -75,3 +75,13 @@ def refresh_for(aggregate_type: str, aggregate_id: int, *, using: str = DEFAULT_
             f"Unknown aggregate type {aggregate_type!r}; expected one of {sorted(_REFRESH_FUNCTIONS)}."
         ) from None
     _call(function, [aggregate_id], using)
+
+
+def recompute_search_columns(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Recompute the generated search columns of these documents with the current search functions.
+
+    Every write of a document recomputes them; this is for documents whose
+    `documento` is right but whose stored search columns predate a change of
+    the search functions, configuration or unaccent rules (`verify_read_model --repair`).
+    """
+    _call("pharmacy_recompute_busca", ids, using)

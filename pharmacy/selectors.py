@@ -15,5 +15,5 @@ def item_list() -> QuerySet[ItemDetalhado]:
 
 
 def document_list() -> QuerySet[PrescricaoDocumento]:
-    """Prescription documents (active and cancelled; see `status`)."""
-    return PrescricaoDocumento.objects.all()
+    """Prescription documents (active and cancelled; see `status`), without their search columns."""
+    return PrescricaoDocumento.objects.defer("busca", "busca_texto")

@@ -53,6 +53,7 @@ class _PacienteSerializer(serializers.Serializer):
 class _MedicamentoSerializer(serializers.Serializer):
     id_medicamento = serializers.IntegerField()
     nome = serializers.CharField()
+    descricao = serializers.CharField(allow_null=True)
     horario = serializers.CharField(help_text="HH:MM")
     dosagem = serializers.CharField()
 

@@ -91,9 +91,11 @@ def _q(name: str) -> str:
 
 
 def _columns(cursor, table: str) -> list[str]:
+    """The columns a rebuild copies: all but the generated ones (the search columns), which PostgreSQL computes."""
     cursor.execute(
         """SELECT attname FROM pg_attribute
-           WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum""",
+           WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
+           ORDER BY attnum""",
         [table],
     )
     return [row[0] for row in cursor.fetchall()]

@@ -15,7 +15,12 @@ from pharmacy import projection
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
 ROW_COLUMNS = [f.column for f in ItemDetalhado._meta.concrete_fields if f.column != "id"]
-DOC_COLUMNS = [f.column for f in PrescricaoDocumento._meta.concrete_fields if f.column != "id_prescricao"]
+DOC_COLUMNS = [
+    f.column for f in PrescricaoDocumento._meta.concrete_fields if f.column != "id_prescricao" and not f.generated
+]
+# The search columns PostgreSQL generates from `documento`, each with the function that computes it: stored
+# values go stale when a function, the text-search configuration or unaccent's rules change.
+SEARCH_COLUMNS = {"busca": "pharmacy_documento_vetor", "busca_texto": "pharmacy_documento_texto"}
 
 
 def _tuple(alias: str, columns: list[str]) -> str:
@@ -40,6 +45,8 @@ DOCS_DIFF_SQL = f"""
     FULL JOIN {PrescricaoDocumento._meta.db_table} d ON d.id_prescricao = s.id_prescricao
     WHERE d.id_prescricao IS NULL OR s.id_prescricao IS NULL
        OR {_tuple("s", DOC_COLUMNS)} IS DISTINCT FROM {_tuple("d", DOC_COLUMNS)}
+       OR {_tuple("d", list(SEARCH_COLUMNS))}
+          IS DISTINCT FROM ({", ".join(f"{fn}(s.documento)" for fn in SEARCH_COLUMNS.values())})
     ORDER BY 1
 """
 
@@ -90,6 +97,11 @@ def find_drift(*, using: str = DEFAULT_DB_ALIAS) -> Drift:
 
 
 def repair(drift: Drift, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Recompute the prescriptions touched by `drift` (rows already equal are left alone)."""
+    """Recompute the prescriptions touched by `drift` (rows already equal are left alone).
+
+    Their documents' search columns are recomputed too: a stale search column
+    sits beside a `documento` equal to the source, which the refresh leaves alone.
+    """
     with transaction.atomic(using=using):
         projection.refresh_prescriptions(drift.prescription_ids, using=using)
+        projection.recompute_search_columns(drift.documents["different"], using=using)

@@ -8,6 +8,8 @@ come back on the form (see `hospital.admin_commands`).
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
 from hospital.admin_commands import CommandModelAdmin
 from prescriptions import commands
@@ -65,13 +67,14 @@ class PrescricaoAdmin(CommandModelAdmin):
         if obj is None:
             return ["medico", "paciente", "data_prescricao", "id_atendimento"]
         return [
-            "medico", "paciente", "data_prescricao", "id_atendimento", "status", "cancelada_em", "motivo_cancelamento"
+            "medico", "paciente", "data_prescricao", "id_atendimento",
+            "status", "cancelada_em", "motivo_cancelamento", "receita",
         ]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        readonly = ["medico", "paciente", "id_atendimento", "status", "cancelada_em", "motivo_cancelamento"]
+        readonly = ["medico", "paciente", "id_atendimento", "status", "cancelada_em", "motivo_cancelamento", "receita"]
         return readonly if obj.ativa else [*readonly, "data_prescricao"]
 
     def save_model(self, request, obj, form, change):
@@ -109,6 +112,14 @@ class PrescricaoAdmin(CommandModelAdmin):
                 add.append((f"linha {index}", _item_input(item_form)))
         new_date = form.cleaned_data.get("data_prescricao") if "data_prescricao" in form.changed_data else None
         return commands.Revision(data_prescricao=new_date, add=add, change=change, remove=remove)
+
+    @admin.display(description="receita do paciente")
+    def receita(self, obj: Prescricao) -> str:
+        """Links to the receita the pharmacy hands out (rendered from the read model)."""
+        url = reverse("pharmacy-receita", args=[obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank">Abrir para imprimir</a> · <a href="{}?formato=pdf">Baixar PDF</a>', url, url
+        )
 
     @admin.action(description="Cancelar as prescrições selecionadas")
     def cancelar(self, request, queryset):

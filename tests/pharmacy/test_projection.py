@@ -57,8 +57,20 @@ def test_article_example_yields_the_articles_rows_and_document(article_prescript
         "medico": {**ARTICLE_DOCUMENT["medico"], "id_medico": cardiologista.pk},
         "paciente": {**ARTICLE_DOCUMENT["paciente"], "id_paciente": paciente.pk},
         "medicamentos": [
-            {"id_medicamento": aspirina, "nome": "Aspirina", "horario": "08:00", "dosagem": "100mg"},
-            {"id_medicamento": paracetamol, "nome": "Paracetamol", "horario": "20:00", "dosagem": "500mg"},
+            {
+                "id_medicamento": aspirina,
+                "nome": "Aspirina",
+                "descricao": "Analgésico e anti-inflamatório",
+                "horario": "08:00",
+                "dosagem": "100mg",
+            },
+            {
+                "id_medicamento": paracetamol,
+                "nome": "Paracetamol",
+                "descricao": "Analgésico",
+                "horario": "20:00",
+                "dosagem": "500mg",
+            },
         ],
     }
     assert_read_models_match_source()

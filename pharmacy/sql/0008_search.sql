@@ -1,0 +1,100 @@
+-- Search over the prescription documents (GET /api/pharmacy/busca/, the admin's search box).
+--
+-- The documents table gets two STORED generated columns computed from
+-- `documento` alone (pharmacy/models.py declares them), so whatever writes a
+-- document -- the trigger-mode refresh, the Celery projector, rebuild, repair --
+-- recomputes its search columns in the same statement: a search always sees
+-- what the document shows, in both sync modes, with no sync code of its own.
+--
+--   busca        tsvector, configuration pharmacy_pt (Portuguese stemming after
+--                unaccent), weighted: A names (patient, doctor, medications),
+--                B doctor's CRM and specialty, C address and medication
+--                descriptions, D dosages;
+--   busca_texto  the unaccented, lower-cased names, CRM, specialty and address,
+--                for pg_trgm's typo-tolerant word similarity.
+--
+-- Generated columns need IMMUTABLE expressions: unaccent() is only STABLE (it
+-- looks its dictionary up by name at run time), hence pharmacy_unaccent(), which
+-- names the dictionary explicitly. Changing these functions, the configuration
+-- or unaccent's rules does not rewrite stored values: verify_read_model
+-- compares every stored search column with a recomputation and --repair
+-- recomputes the drifted ones (pharmacy_recompute_busca).
+
+-- Portuguese stemming of unaccented words: "João" and "joao" become one lexeme.
+CREATE TEXT SEARCH CONFIGURATION pharmacy_pt (COPY = pg_catalog.portuguese);
+ALTER TEXT SEARCH CONFIGURATION pharmacy_pt
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, portuguese_stem;
+
+-- plpgsql, not sql: unaccent() is STABLE, so an IMMUTABLE SQL wrapper would not be inlined and
+-- would be parsed and planned on every call; plpgsql keeps its expression plan for the session.
+CREATE FUNCTION pharmacy_unaccent(value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    RETURN lower(public.unaccent('public.unaccent'::regdictionary, value));
+END
+$$;
+
+-- The searchable text of a document, one string per weight class. Each function is one
+-- expression of IMMUTABLE parts (`||` and coalesce, not the STABLE concat_ws; lists of values as
+-- their JSON text, which the parsers split into words), so PostgreSQL inlines it into the
+-- generated columns' expressions instead of planning a function body on every document write.
+CREATE FUNCTION pharmacy_documento_nomes(d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(d #>> '{paciente,nome}', '') || ' ' || coalesce(d #>> '{medico,nome}', '') || ' '
+        || coalesce(jsonb_path_query_array(d, '$.medicamentos[*].nome') #>> '{}', '')
+$$;
+
+CREATE FUNCTION pharmacy_documento_registro(d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- The CRM as written ("CRM12345") and its digits alone ("12345").
+    SELECT coalesce(d #>> '{medico,crm}', '') || ' ' || regexp_replace(coalesce(d #>> '{medico,crm}', ''), '\D', '', 'g')
+        || ' ' || coalesce(d #>> '{medico,especialidade}', '')
+$$;
+
+CREATE FUNCTION pharmacy_documento_vetor(d jsonb) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT setweight(to_tsvector('pharmacy_pt', pharmacy_documento_nomes(d)), 'A')
+        || setweight(to_tsvector('pharmacy_pt', pharmacy_documento_registro(d)), 'B')
+        || setweight(to_tsvector('pharmacy_pt', coalesce(d #>> '{paciente,endereco}', '') || ' '
+               || coalesce(jsonb_path_query_array(d, '$.medicamentos[*].descricao ? (@ != null)') #>> '{}', '')), 'C')
+        || setweight(to_tsvector('pharmacy_pt',
+               coalesce(jsonb_path_query_array(d, '$.medicamentos[*].dosagem') #>> '{}', '')), 'D')
+$$;
+
+CREATE FUNCTION pharmacy_documento_texto(d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pharmacy_unaccent(pharmacy_documento_nomes(d) || ' ' || pharmacy_documento_registro(d) || ' '
+                             || coalesce(d #>> '{paciente,endereco}', ''))
+$$;
+
+-- The document shows each medication's description (searched with weight C).
+CREATE OR REPLACE VIEW pharmacy_fonte_documentos AS
+SELECT p.id AS id_prescricao, p.id_medico, p.id_paciente, p.status, p.data_prescricao,
+       jsonb_build_object(
+           'id_prescricao', p.id,
+           'data_prescricao', pharmacy_iso_utc(p.data_prescricao),
+           'status', p.status,
+           'medico', pharmacy_json_medico(m),
+           'paciente', pharmacy_json_paciente(pa),
+           'medicamentos', i.medicamentos
+       ) AS documento
+FROM prescricoes p
+JOIN medicos m ON m.id = p.id_medico
+JOIN pacientes pa ON pa.id = p.id_paciente
+CROSS JOIN LATERAL (
+    SELECT jsonb_agg(
+               jsonb_build_object('id_medicamento', md.id, 'nome', md.nome, 'descricao', md.descricao,
+                                  'horario', to_char(pm.horario, 'HH24:MI'), 'dosagem', pm.dosagem)
+               ORDER BY pm.horario, pm.id) AS medicamentos
+    FROM prescricao_medicamentos pm
+    JOIN medicamentos md ON md.id = pm.id_medicamento
+    WHERE pm.id_prescricao = p.id
+) i
+WHERE i.medicamentos IS NOT NULL;
+
+-- Rewrite these documents as they are, so their generated search columns are
+-- recomputed with the current functions (verify_read_model --repair).
+CREATE FUNCTION pharmacy_recompute_busca(ids bigint[]) RETURNS void
+LANGUAGE sql SET pharmacy.sync_writer = 'on' AS $$
+    UPDATE vw_prescricoes_documentos SET documento = documento WHERE id_prescricao = ANY(ids)
+$$;

@@ -1,0 +1,218 @@
+"""The search (`pharmacy.search`): Portuguese words, accents, stems, prefixes, typos, filters, facets, order.
+
+Every test reads through the search function over the read model; the
+corpus is written through the commands, so the sync fills the search columns.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from hospital import commands as master
+from hospital.specialties import Especialidade
+from pharmacy.search import Filters, Position, search
+from pharmacy.verify import find_drift, repair
+from prescriptions import commands
+from prescriptions.rules import ItemInput
+
+
+def _prescribe(medico, paciente, itens, when):
+    return commands.create_prescription(
+        medico_id=medico.pk, paciente_id=paciente.pk, data_prescricao=when, itens=[ItemInput(*i) for i in itens]
+    ).pk
+
+
+@pytest.fixture
+def corpus(article_prescription, cardiologista, oncologista, paciente, aspirina, paracetamol, quimio):
+    """Five prescriptions: the article's, plus Portuguese names with accents, one of them cancelled."""
+    jose = master.register_patient(
+        nome="José Antônio Conceição", data_nascimento=dt.date(1950, 3, 2), endereco="Avenida São João, 45"
+    )
+    lucia = master.register_patient(nome="Lúcia Araújo", data_nascimento=dt.date(2001, 9, 30))
+    pediatra = master.register_doctor(nome="Dra. Fátima Gonçalves", especialidade=Especialidade.PEDIATRIA, crm="CRM777")
+    dipirona = master.register_medication(nome="Dipirona", descricao="Analgésico e antitérmico")
+    day = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
+    ids = {
+        "artigo": article_prescription.pk,
+        "jose_quimio": _prescribe(oncologista, jose, [(quimio.pk, "09:00", "50mg")], day),
+        "jose_dipirona": _prescribe(cardiologista, jose, [(dipirona.pk, "06:00", "1g")], day + dt.timedelta(days=1)),
+        "lucia": _prescribe(pediatra, lucia, [(paracetamol.pk, "12:00", "200mg")], day + dt.timedelta(days=2)),
+        "cancelada": _prescribe(pediatra, paciente, [(dipirona.pk, "22:00", "500mg")], day + dt.timedelta(days=3)),
+    }
+    commands.cancel_prescription(prescricao_id=ids["cancelada"], motivo="Troca de medicamento")
+    return ids
+
+
+def _ids(q, **filters):
+    return [hit.document.id_prescricao for hit in search(q, Filters(**filters), limit=100).hits]
+
+
+@pytest.mark.parametrize(
+    "q,expected",
+    [
+        ("João", {"artigo", "jose_quimio", "jose_dipirona"}),  # the doctor of two, the address of two
+        ("joao", {"artigo", "jose_quimio", "jose_dipirona"}),
+        ("CONCEICAO", {"jose_quimio", "jose_dipirona"}),
+        ("Conceição", {"jose_quimio", "jose_dipirona"}),
+        ("lucia araujo", {"lucia"}),
+        ("fatima goncalves", {"lucia", "cancelada"}),
+        ("avenida sao joao", {"jose_quimio", "jose_dipirona"}),
+    ],
+)
+def test_accents_and_case_are_ignored(corpus, q, expected):
+    assert sorted(_ids(q)) == sorted(corpus[k] for k in expected)
+
+
+@pytest.mark.parametrize(
+    "q,expected",
+    [
+        ("cardiologista", {"artigo", "jose_dipirona"}),  # stem of Cardiologia
+        ("analgésicos", {"artigo", "jose_dipirona", "lucia", "cancelada"}),  # medications' descriptions
+        ("antitérmicos", {"jose_dipirona", "cancelada"}),
+    ],
+)
+def test_portuguese_stemming(corpus, q, expected):
+    assert sorted(_ids(q)) == sorted(corpus[k] for k in expected)
+
+
+@pytest.mark.parametrize(
+    "q,expected",
+    [
+        ("parac", {"artigo", "lucia"}),
+        ("Oliv", {"artigo", "cancelada"}),
+        ("ciclofos", {"jose_quimio"}),
+        ("crm12", {"artigo", "jose_dipirona"}),
+        ("12345", {"artigo", "jose_dipirona"}),  # the CRM's digits alone
+    ],
+)
+def test_prefixes_match_as_the_user_types(corpus, q, expected):
+    assert sorted(_ids(q)) == sorted(corpus[k] for k in expected)
+
+
+@pytest.mark.parametrize(
+    "q,expected",
+    [
+        ("Paracetmol", {"artigo", "lucia"}),
+        ("Joao Slva", {"artigo", "jose_dipirona"}),
+        ("Concieção", {"jose_quimio", "jose_dipirona"}),
+        ("maria oliviera aspirna", {"artigo"}),
+    ],
+)
+def test_typos_are_tolerated(corpus, q, expected):
+    assert sorted(_ids(q)) == sorted(corpus[k] for k in expected)
+
+
+def test_every_word_must_match_and_stop_words_do_not_count(corpus):
+    assert _ids("maria ciclofosfamida") == []
+    assert _ids("josé da conceição de são joão") == _ids("josé conceição são joão") != []
+    assert _ids("xyzzy") == []
+
+
+def test_the_articles_query_finds_its_prescription_with_highlights(corpus):
+    page = search("joao silva paracetmol")
+    assert [hit.document.id_prescricao for hit in page.hits] == [corpus["artigo"]]
+    assert page.hits[0].highlights == {
+        "medico.nome": "Dr. <mark>João</mark> <mark>Silva</mark>",
+        "medicamentos[1].nome": "<mark>Paracetamol</mark>",
+    }
+
+
+def test_exact_matches_rank_above_typo_matches_then_newest_first(corpus, paracetamol):
+    near_miss = master.register_medication(nome="Paracetamal", descricao=None)  # found by similarity only
+    jose = master.register_patient(nome="Zé Ninguém", data_nascimento=dt.date(1970, 1, 1))
+    typo_only = _prescribe(
+        master.register_doctor(nome="Dr. X", especialidade=Especialidade.PEDIATRIA, crm="CRM1"),
+        jose,
+        [(near_miss.pk, "08:00", "1mg")],
+        dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    )
+    ranked = _ids("paracetamol")
+    # Both exact matches first (the newest, lucia, before the article's), the near miss last.
+    assert ranked == [corpus["lucia"], corpus["artigo"], typo_only]
+
+
+def test_filters_combine_with_the_words(corpus, quimio):
+    everyone = set(corpus.values())
+    assert set(_ids("")) == everyone
+    assert _ids("", status="cancelada") == [corpus["cancelada"]]
+    assert sorted(_ids("dipirona", status="ativa")) == [corpus["jose_dipirona"]]
+    assert sorted(_ids("", especialidade="Pediatria")) == sorted([corpus["lucia"], corpus["cancelada"]])
+    assert _ids("", id_medicamento=quimio.pk) == [corpus["jose_quimio"]]
+    patient = commands.Prescricao.objects.get(pk=corpus["lucia"]).paciente_id
+    assert _ids("", id_paciente=patient) == [corpus["lucia"]]
+    # 2024-03-02 in São Paulo: 03:00 UTC that day to 03:00 UTC the next.
+    start = dt.datetime(2024, 3, 2, 3, 0, tzinfo=dt.UTC)
+    assert _ids("", desde=start, ate=start + dt.timedelta(days=1)) == [corpus["jose_dipirona"]]
+
+
+def test_facets_count_every_match_not_only_the_page(corpus, aspirina, paracetamol):
+    page = search("analgesico", limit=1)
+    assert len(page.hits) == 1
+    assert page.count == 4
+    assert page.facets["status"] == [{"valor": "ativa", "total": 3}, {"valor": "cancelada", "total": 1}]
+    assert page.facets["especialidade"] == [
+        {"valor": "Cardiologia", "total": 2},
+        {"valor": "Pediatria", "total": 2},
+    ]
+    dipirona = commands.Prescricao.objects.get(pk=corpus["cancelada"]).itens.get().medicamento_id
+    assert page.facets["medicamento"] == [
+        {"id_medicamento": dipirona, "nome": "Dipirona", "total": 2},
+        {"id_medicamento": paracetamol.pk, "nome": "Paracetamol", "total": 2},
+        {"id_medicamento": aspirina.pk, "nome": "Aspirina", "total": 1},
+    ]
+
+
+def test_a_cancelled_prescription_is_found_with_its_status(corpus):
+    (hit,) = search("fatima dipirona").hits
+    assert hit.document.id_prescricao == corpus["cancelada"]
+    assert hit.document.status == "cancelada"
+    assert hit.document.documento["status"] == "cancelada"
+
+
+def test_cursor_pages_walk_every_hit_once_in_order(corpus):
+    everything = _ids("")
+    walked, after = [], None
+    while True:
+        page = search("", after=after, limit=2)
+        walked += [hit.document.id_prescricao for hit in page.hits]
+        if page.next is None:
+            break
+        after = Position.decode(page.next.encode())
+    assert walked == everything and len(walked) == 5
+
+
+def test_a_rename_reaches_the_results_in_trigger_mode(corpus, cardiologista):
+    master.update_doctor(
+        medico_id=cardiologista.pk,
+        nome="Dr. Joaquim Barbosa",
+        especialidade=cardiologista.especialidade,
+        crm="CRM12345",
+    )
+    assert _ids("silva") == []
+    assert sorted(_ids("joaquim barbosa")) == sorted([corpus["artigo"], corpus["jose_dipirona"]])
+
+
+def test_search_reads_only_the_read_model(corpus):
+    """With the write tables renamed away (rolled back with the test), search still answers."""
+    with connection.cursor() as cursor:
+        for table in ("medicos", "pacientes", "medicamentos", "prescricoes", "prescricao_medicamentos"):
+            cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_unreachable")
+    page = search("joao slva", Filters(status="ativa"))
+    assert sorted(hit.document.id_prescricao for hit in page.hits) == sorted(
+        [corpus["artigo"], corpus["jose_dipirona"]]
+    )
+
+
+def test_verify_reports_and_repairs_stale_search_columns(corpus):
+    """Search columns go stale when their function changes without a rebuild; verify sees it, repair fixes it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION pharmacy_documento_texto(d jsonb) RETURNS text "
+            "LANGUAGE sql IMMUTABLE AS $$ SELECT 'nova versao ' || pharmacy_unaccent(d #>> '{paciente,nome}') $$"
+        )
+    drift = find_drift()
+    assert sorted(drift.documents["different"]) == sorted(corpus.values())
+    repair(drift)
+    assert not find_drift()
+    assert _ids("nova versao lucia") == [corpus["lucia"]]
