@@ -135,6 +135,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Command endpoints for prescribers, read endpoints for the pharmacy.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.openapi.document_errors"],
 }
 
 

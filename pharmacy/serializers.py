@@ -4,6 +4,7 @@ import datetime as dt
 
 from rest_framework import serializers
 
+from hospital.fields import HorarioField
 from pharmacy.models import ItemDetalhado
 
 
@@ -11,7 +12,7 @@ class WorklistItemSerializer(serializers.ModelSerializer):
     """One worklist row: the source columns of `vw_prescricoes_medicamentos_detalhadas`."""
 
     data_prescricao = serializers.DateTimeField(default_timezone=dt.UTC, read_only=True)
-    horario = serializers.TimeField(format="%H:%M", read_only=True)
+    horario = HorarioField(read_only=True)
 
     class Meta:
         model = ItemDetalhado
@@ -53,7 +54,7 @@ class _PacienteSerializer(serializers.Serializer):
 class _MedicamentoSerializer(serializers.Serializer):
     id_medicamento = serializers.IntegerField()
     nome = serializers.CharField()
-    horario = serializers.CharField(help_text="HH:MM")
+    horario = HorarioField()
     dosagem = serializers.CharField()
 
 
@@ -66,7 +67,7 @@ class PrescriptionDocumentSerializer(serializers.Serializer):
     """
 
     id_prescricao = serializers.IntegerField()
-    data_prescricao = serializers.CharField(help_text="ISO 8601, UTC (Z).")
+    data_prescricao = serializers.DateTimeField(help_text="ISO 8601, UTC (Z).")
     status = serializers.ChoiceField(choices=["ativa", "cancelada"], help_text="Dispense somente se `ativa`.")
     medico = _MedicoSerializer()
     paciente = _PacienteSerializer()

@@ -1,0 +1,44 @@
+"""Pagination of the worklist: stable cursor pages, with strict parameters."""
+
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+
+from pharmacy import selectors
+
+
+class ItemCursorPagination(CursorPagination):
+    """Stable pages over the worklist however it changes between requests.
+
+    A `page_size` that is not a whole number from 1 to `max_page_size`, or a
+    cursor that is not one of ours, is a 400 on that parameter (DRF would
+    silently use the default size, and answer a bad cursor with a 404).
+    """
+
+    ordering = selectors.ITEM_ORDERING
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = f"page_size deve ser um número inteiro de 1 a {self.max_page_size}, não {raw!r}."
+            raise ValidationError({self.page_size_query_param: [message]}, code="page_size_invalido")
+        return int(raw)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}, code="cursor_invalido"
+            ) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+        return parameters
