@@ -10,6 +10,7 @@ import datetime as dt
 
 from rest_framework import serializers
 
+from hospital.fields import HorarioField
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
 
@@ -41,7 +42,7 @@ class CancelInputSerializer(serializers.Serializer):
 class ItemOutputSerializer(serializers.ModelSerializer):
     id_prescricao = serializers.IntegerField(source="prescricao_id")
     id_medicamento = serializers.IntegerField(source="medicamento_id")
-    horario = serializers.TimeField(format="%H:%M")
+    horario = HorarioField()
 
     class Meta:
         model = PrescricaoMedicamento
