@@ -1,9 +1,13 @@
 """Pagination of the worklist: stable cursor pages, with strict parameters."""
 
+import re
+
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from pharmacy import selectors
+
+CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 class ItemCursorPagination(CursorPagination):
@@ -29,7 +33,10 @@ class ItemCursorPagination(CursorPagination):
         return int(raw)
 
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
         try:
+            if encoded is not None and not CURSOR.fullmatch(encoded):
+                raise NotFound(self.invalid_cursor_message)  # base64 of our own cursors only (DRF skips junk)
             return super().decode_cursor(request)
         except NotFound:
             raise ValidationError(
