@@ -2,6 +2,7 @@
 
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
@@ -39,9 +40,17 @@ class ItemCursorPagination(CursorPagination):
                 raise NotFound(self.invalid_cursor_message)  # base64 of our own cursors only (DRF skips junk)
             return super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {self.cursor_query_param: [self.invalid_cursor_message]}, code="cursor_invalido"
-            ) from None
+            raise self._invalid_cursor() from None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A cursor decodes to a position of the ordering; a forged one may not be a valid instant (400, not 500)."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, OverflowError):
+            raise self._invalid_cursor() from None
+
+    def _invalid_cursor(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}, code="cursor_invalido")
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

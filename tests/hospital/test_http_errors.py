@@ -110,6 +110,12 @@ def test_nul_byte_in_the_url(http, reader, path, status, code):
     assert_django_error(http.get(path, **reader), status, code)
 
 
+def test_empty_x_read_after_is_refused_not_ignored(http, reader):
+    response = http.get("/api/pharmacy/itens/", HTTP_X_READ_AFTER="", **reader)
+    error = assert_django_error(response, 400, "dados_invalidos")
+    assert error["errors"]["X-Read-After"][0]["code"] == "read_after_invalido"
+
+
 def test_nul_byte_in_x_read_after(http, reader):
     response = http.get("/api/pharmacy/status/", HTTP_X_READ_AFTER="1\x00", **reader)
     error = assert_django_error(response, 400, "dados_invalidos")
