@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs UI's assets, served by us rather than a CDN
     "pgtrigger",
     "hospital",
     "prescriptions",
@@ -135,6 +136,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Command endpoints for prescribers, read endpoints for the pharmacy.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.openapi.document_errors"],
 }
 
