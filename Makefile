@@ -6,6 +6,7 @@
 #   make lint        ruff check + ruff format --check
 #   make format      ruff check --fix + ruff format
 #   make bench       the benchmarks the README quotes
+#   make fuzz        the long API fuzzing campaign (schemathesis, 20,000+ requests; make test runs 1,000+)
 #   make clean-data  stop the embedded PostgreSQL/Redis and delete the data folder
 
 PYTHON ?= python3.11
@@ -20,7 +21,7 @@ BENCH_ARGS ?=
 export DATA_DIR
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench clean-data venv
+.PHONY: help run test lint format bench clean-data venv fuzz
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -41,6 +42,11 @@ run: $(STAMP)
 # if this run started them.
 test: $(STAMP)
 	$(PY) -m hospital.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# schemathesis over every operation of the OpenAPI schema, as writer and reader, with the fuzz_campaign Hypothesis
+# profile (random seeds; `make test` runs the same test under the derandomized fuzz_ci profile).
+fuzz: $(STAMP)
+	FUZZ_PROFILE=fuzz_campaign $(PY) -m hospital.embedded run -- $(PY) -m pytest tests/hospital/test_openapi.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
