@@ -12,3 +12,21 @@ class HorarioField(serializers.TimeField):
 
     def __init__(self, **kwargs):
         super().__init__(format="%H:%M", **kwargs)
+
+
+class StrictCharField(serializers.CharField):
+    """A string input that must be a JSON string: DRF would turn `123` into `"123"`, which the schema does not allow."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer input that must be a JSON integer: DRF would accept `"5"`, `5.0` and `true`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)

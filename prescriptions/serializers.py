@@ -10,7 +10,7 @@ import datetime as dt
 
 from rest_framework import serializers
 
-from hospital.fields import HorarioField
+from hospital.fields import HorarioField, StrictCharField, StrictIntegerField
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
 
@@ -18,9 +18,9 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot exist, refuse them as
 
 
 class ItemInputSerializer(serializers.Serializer):
-    id_medicamento = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    horario = serializers.CharField(max_length=8, allow_blank=True, help_text="HH:MM, de 00:00 a 23:59")
-    dosagem = serializers.CharField(max_length=100, allow_blank=True, help_text="ex.: 100mg")
+    id_medicamento = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    horario = StrictCharField(max_length=8, allow_blank=True, help_text="HH:MM, de 00:00 a 23:59")
+    dosagem = StrictCharField(max_length=100, allow_blank=True, help_text="ex.: 100mg")
 
 
 def to_item_input(data: dict) -> ItemInput:
@@ -29,14 +29,14 @@ def to_item_input(data: dict) -> ItemInput:
 
 
 class PrescriptionCreateInputSerializer(serializers.Serializer):
-    id_medico = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    id_paciente = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    id_medico = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    id_paciente = StrictIntegerField(min_value=1, max_value=MAX_ID)
     data_prescricao = serializers.DateTimeField(required=False, help_text="ISO 8601; padrão: agora")
     medicamentos = serializers.ListField(child=ItemInputSerializer(), allow_empty=True, max_length=100)
 
 
 class CancelInputSerializer(serializers.Serializer):
-    motivo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    motivo = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):

@@ -88,6 +88,22 @@ def test_nul_byte_in_a_string_is_a_field_error(http, writer, cardiologista, paci
     assert not PrescricaoMedicamento.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id_medico", "1"), ("id_paciente", 1.0), ("id_medico", True), ("dosagem", 100), ("horario", 800)],
+)
+def test_json_types_are_not_coerced(http, writer, cardiologista, paciente, aspirina, field, value):
+    """The schema says integer or string: `"1"` for an id or `100` for a dosage is refused, not converted."""
+    body = _create_body(cardiologista, paciente, aspirina)
+    target = body if field in body else body["medicamentos"][0]
+    target[field] = value
+    response = http.post(CREATE, data=json.dumps(body), content_type="application/json", **writer)
+    error = assert_django_error(response, 400, "dados_invalidos")
+    path = field if field in body else f"medicamentos[0].{field}"
+    assert [e["code"] for e in error["errors"][path]] == ["invalid"]
+    assert not Prescricao.objects.exists()
+
+
 def test_nul_byte_in_credentials_is_a_field_error(http):
     body = {"username": "admin\x00", "password": "x\x00"}
     response = http.post("/api/auth/token/", data=json.dumps(body), content_type="application/json")

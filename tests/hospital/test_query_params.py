@@ -30,3 +30,12 @@ def test_known_parameters_and_format_pass(reader_client, article_prescription):
 
 def test_permission_is_checked_before_parameters(anon_client):
     assert_django_error(anon_client.get("/api/pharmacy/itens/?id_pacient=1"), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("query", ["id_paciente=", "id_paciente=%20", "data_prescricao__gte=", "cursor=", "page_size="])
+def test_a_parameter_without_a_value_is_refused_not_ignored(reader_client, article_prescription, query):
+    error = assert_django_error(reader_client.get(f"/api/pharmacy/itens/?{query}"), 400, "dados_invalidos")
+    name = query.split("=")[0]
+    assert error["errors"] == {
+        name: [{"code": "valor_vazio", "message": "Parâmetro sem valor: informe um valor ou retire o parâmetro."}]
+    }
