@@ -111,6 +111,7 @@ def _as_error_shape(response: HttpResponse) -> HttpResponse:
     for header, value in response.items():
         if header.lower() not in _BODY_HEADERS:
             shaped[header] = value
+    shaped.cookies = response.cookies
     return shaped
 
 
@@ -123,8 +124,9 @@ class ApiErrorMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
-        if _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            return _too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # None: no limit
+        if limit is not None and _declared_length(request) > limit:
+            return _too_large(limit)
         response = _missing_slash(request) or self.get_response(request)
         if response.status_code >= 400:
             response = _as_error_shape(response)
