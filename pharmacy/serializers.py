@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from hospital.fields import HorarioField
@@ -58,6 +59,30 @@ class _MedicamentoSerializer(serializers.Serializer):
     dosagem = serializers.CharField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Documento da prescrição do artigo",
+            value={
+                "id_prescricao": 1,
+                "data_prescricao": "2023-05-20T14:30:00Z",
+                "status": "ativa",
+                "medico": {"id_medico": 1, "nome": "Dr. João Silva", "especialidade": "Cardiologia", "crm": "CRM12345"},
+                "paciente": {
+                    "id_paciente": 1,
+                    "nome": "Maria Oliveira",
+                    "data_nascimento": "1985-07-10",
+                    "endereco": "Rua das Flores, 123",
+                },
+                "medicamentos": [
+                    {"id_medicamento": 1, "nome": "Aspirina", "horario": "08:00", "dosagem": "100mg"},
+                    {"id_medicamento": 2, "nome": "Paracetamol", "horario": "20:00", "dosagem": "500mg"},
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class PrescriptionDocumentSerializer(serializers.Serializer):
     """The prescription document, as stored (DESIGN.md's shape plus `status`).
 

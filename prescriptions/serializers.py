@@ -8,6 +8,7 @@ specialty, HH:MM, duplicates, ...) are the commands' and come back as
 
 import datetime as dt
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from hospital.fields import HorarioField, StrictCharField, StrictIntegerField
@@ -28,6 +29,23 @@ def to_item_input(data: dict) -> ItemInput:
     return ItemInput(data["id_medicamento"], data["horario"], data["dosagem"])
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Prescrição do artigo",
+            value={
+                "id_medico": 1,
+                "id_paciente": 1,
+                "data_prescricao": "2023-05-20T14:30:00Z",
+                "medicamentos": [
+                    {"id_medicamento": 1, "horario": "08:00", "dosagem": "100mg"},
+                    {"id_medicamento": 2, "horario": "20:00", "dosagem": "500mg"},
+                ],
+            },
+            request_only=True,
+        )
+    ]
+)
 class PrescriptionCreateInputSerializer(serializers.Serializer):
     id_medico = StrictIntegerField(min_value=1, max_value=MAX_ID)
     id_paciente = StrictIntegerField(min_value=1, max_value=MAX_ID)

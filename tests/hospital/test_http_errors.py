@@ -218,6 +218,11 @@ def test_an_unexpected_exception_is_a_json_500_without_debug_details(http, reade
     assert b"segredo" not in response.content and b"Traceback" not in response.content
 
 
+def test_docs_page_asked_for_json_with_a_bad_token_is_a_406_not_a_500(http):
+    response = http.get("/api/docs/", HTTP_AUTHORIZATION="Token ruim", HTTP_ACCEPT="application/json")
+    assert_django_error(response, 406, "not_acceptable")
+
+
 def test_admin_errors_stay_html(http, admin_user_):
     http.force_login(admin_user_)
     response = http.get("/admin/nada/")

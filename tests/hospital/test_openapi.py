@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,6 +35,7 @@ from outbox.models import OutboxEvent
 from prescriptions import commands
 from prescriptions.rules import ItemInput
 from tests.hospital.error_shape import assert_error_shape
+from tests.hospital.in_process import requests_keep_the_connection
 
 pytestmark = pytest.mark.slow
 
@@ -84,18 +83,9 @@ class Fixtures:
 
 @pytest.fixture(scope="module")
 def api_schema():
-    """The served schema, its operations called in-process on the WSGI app inside the test's transaction.
-
-    As Django's test client does, requests must not close the connection at their start and end (that would
-    end the test's transaction), so `close_old_connections` is unplugged from the request signals meanwhile.
-    """
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    try:
+    """The served schema, its operations called in-process on the WSGI app inside the test's transaction."""
+    with requests_keep_the_connection():
         yield schemathesis.openapi.from_wsgi("/api/schema/", application)
-    finally:
-        for signal in (request_started, request_finished):
-            signal.connect(close_old_connections)
 
 
 @pytest.fixture
