@@ -1,12 +1,16 @@
 """Filters of the worklist endpoint (query parameters of `GET /api/pharmacy/itens/`)."""
 
 import datetime as dt
+import re
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
 from pharmacy.models import ItemDetalhado
+
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class InstantField(IsoDateTimeField):
@@ -28,11 +32,24 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
     field_class = InstantField
 
 
+class IdField(forms.IntegerField):
+    """An id written as a whole number: `1.0`, `0.5` or `1e3` are refused (Django's IntegerField drops a `.0`)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not WHOLE_NUMBER.fullmatch(str(value).strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
 class ItemFilter(django_filters.FilterSet):
-    id_prescricao = django_filters.NumberFilter(help_text="Só os itens desta prescrição.")
-    id_paciente = django_filters.NumberFilter(help_text="Só os itens deste paciente.")
-    id_medico = django_filters.NumberFilter(help_text="Só os itens prescritos por este médico.")
-    id_medicamento = django_filters.NumberFilter(help_text="Só os itens deste medicamento.")
+    id_prescricao = IdFilter(help_text="Só os itens desta prescrição.")
+    id_paciente = IdFilter(help_text="Só os itens deste paciente.")
+    id_medico = IdFilter(help_text="Só os itens prescritos por este médico.")
+    id_medicamento = IdFilter(help_text="Só os itens deste medicamento.")
     data_prescricao__gte = InstantFilter(
         field_name="data_prescricao", lookup_expr="gte", help_text="Prescritos a partir deste instante (ISO 8601)."
     )

@@ -37,3 +37,14 @@ def test_offsets_beyond_postgresql_range_compare_as_utc(reader_client, article_p
 def test_instants_outside_utc_years_1_to_9999_are_refused(reader_client, query):
     error = assert_django_error(reader_client.get(f"{ITEMS}?{query}"), 400, "dados_invalidos")
     assert [e["code"] for errors in error["errors"].values() for e in errors] == ["overflow"]
+
+
+@pytest.mark.parametrize("value", ["1.0", "0.5", "1e3", "0x1", "1 2"])
+def test_id_filters_take_whole_numbers_only(reader_client, value):
+    error = assert_django_error(reader_client.get(f"{ITEMS}?id_medico={value}"), 400, "dados_invalidos")
+    assert [e["code"] for e in error["errors"]["id_medico"]] == ["invalid"]
+
+
+def test_id_filter_with_a_whole_number(reader_client, article_prescription):
+    items = set(article_prescription.itens.values_list("id", flat=True))
+    assert _ids(reader_client.get(f"{ITEMS}?id_medico={article_prescription.medico_id}")) == items
