@@ -8,6 +8,7 @@
 #   make format      ruff check --fix + ruff format
 #   make bench       the benchmarks the README quotes
 #   make faults      fault drill: make run in celery mode, kill worker/relay/Redis/PostgreSQL, time to converge
+#   make fuzz        the long API fuzzing campaign (schemathesis, 20,000+ requests; make test runs 1,000+)
 #   make clean-data  stop the embedded PostgreSQL/Redis and delete the data folder
 
 PYTHON ?= python3.11
@@ -22,7 +23,7 @@ BENCH_ARGS ?=
 export DATA_DIR
 
 .DEFAULT_GOAL := help
-.PHONY: help run test soak lint format bench faults clean-data venv
+.PHONY: help run test soak lint format bench faults fuzz clean-data venv
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -48,6 +49,11 @@ test: $(STAMP)
 SOAK_TESTS ?= tests/pharmacy/test_sync_state_machine.py tests/pharmacy/test_property.py
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(PY) -m hospital.embedded run -- $(PY) -m pytest $(SOAK_TESTS) $(PYTEST_ARGS)
+
+# schemathesis over every operation of the OpenAPI schema, as writer and reader, with the fuzz_campaign Hypothesis
+# profile (random seeds; `make test` runs the same test under the derandomized fuzz_ci profile).
+fuzz: $(STAMP)
+	FUZZ_PROFILE=fuzz_campaign $(PY) -m hospital.embedded run -- $(PY) -m pytest tests/hospital/test_openapi.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,6 +10,8 @@ DRF's own errors (validation, parse, auth, permission) keep their status.
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -57,6 +59,10 @@ def _domain_error_response(exc: DomainError) -> Response:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return _domain_error_response(exc)
+    if isinstance(exc, Http404):  # DRF converts these itself, after which they would miss the shaping below
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -85,7 +85,7 @@ wait_slots = _WaitSlots()
 
 def requested_position(request) -> int | None:
     raw = request.headers.get(READ_AFTER_HEADER)
-    if raw is None or not raw.strip():
+    if raw is None:  # present but empty is refused below: a client's position variable left unset
         return None
     try:
         position = int(raw.strip())

@@ -6,14 +6,14 @@
 | REDIS_URL | embedded Redis in .data/ | the Celery broker (only used with READ_MODEL_SYNC=celery) |
 | READ_MODEL_SYNC | trigger | how read models follow the write model: trigger or celery |
 | SECRET_KEY | a development key | Django's signing key; set it in production |
-| DEBUG | 1 | Django debug mode |
+| DEBUG | 0 | Django debug mode (never on in production; API errors are JSON either way) |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated host names |
 """
 
 import os
 from pathlib import Path
 
-import dj_database_url
+from hospital.database_url import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
@@ -28,7 +28,7 @@ def _env_list(name: str, default: str) -> list[str]:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-DEBUG = _env_bool("DEBUG", True)
+DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 READ_MODEL_SYNC = os.environ.get("READ_MODEL_SYNC", "trigger").strip().lower()
@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs UI's assets, served by us rather than a CDN
     "pgtrigger",
     "hospital",
     "prescriptions",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hospital.http_errors.ApiErrorMiddleware",  # first: sees every /api/ response, shapes its errors
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -98,9 +100,8 @@ def _database_url() -> str:
 
 
 DATABASES = {
-    "default": dj_database_url.parse(_database_url(), conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))),
+    "default": database_settings(_database_url(), conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))),
 }
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 # A reused connection is checked before a request uses it, so the first requests after a PostgreSQL restart
 # reconnect instead of failing on a dead socket.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = _env_bool("CONN_HEALTH_CHECKS", True)
@@ -132,6 +133,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "hospital.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["hospital.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -143,6 +145,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Command endpoints for prescribers, read endpoints for the pharmacy.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.openapi.document_errors"],
 }
 
 

@@ -1,10 +1,17 @@
-"""Top-level routes: admin, command API, pharmacy (read) API, auth and the OpenAPI schema."""
+"""Top-level routes: admin, command API, pharmacy (read) API, auth and the OpenAPI schema.
+
+The schema and its UI are public documentation (they hold no patient data): no authentication, bad tokens
+ignored. Every other route under /api/ needs an authenticated user.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
 from hospital.auth import ObtainTokenView
+
+PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +19,6 @@ urlpatterns = [
     path("api/commands/", include("prescriptions.urls")),
     path("api/pharmacy/", include("pharmacy.urls")),
     path("api/", include("prontuario.urls")),  # integracoes/ and prontuarios/
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **PUBLIC), name="docs"),
 ]

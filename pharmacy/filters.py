@@ -1,19 +1,59 @@
 """Filters of the worklist endpoint (query parameters of `GET /api/pharmacy/itens/`)."""
 
+import datetime as dt
+import re
+
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from pharmacy.models import ItemDetalhado
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+class InstantField(IsoDateTimeField):
+    """An ISO 8601 instant, in UTC: Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59."""
+
+    default_error_messages = {"overflow": "Instante fora do intervalo representável (anos 1 a 9999 em UTC)."}
+
+    def to_python(self, value):
+        instant = super().to_python(value)
+        if instant is None:
+            return None
+        try:
+            return instant.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["overflow"], code="overflow") from None
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    field_class = InstantField
+
+
+class IdField(forms.IntegerField):
+    """An id written as a whole number: `1.0`, `0.5` or `1e3` are refused (Django's IntegerField drops a `.0`)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not WHOLE_NUMBER.fullmatch(str(value).strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
 
 class ItemFilter(django_filters.FilterSet):
-    id_prescricao = django_filters.NumberFilter(help_text="Só os itens desta prescrição.")
-    id_paciente = django_filters.NumberFilter(help_text="Só os itens deste paciente.")
-    id_medico = django_filters.NumberFilter(help_text="Só os itens prescritos por este médico.")
-    id_medicamento = django_filters.NumberFilter(help_text="Só os itens deste medicamento.")
-    data_prescricao__gte = django_filters.IsoDateTimeFilter(
+    id_prescricao = IdFilter(help_text="Só os itens desta prescrição.")
+    id_paciente = IdFilter(help_text="Só os itens deste paciente.")
+    id_medico = IdFilter(help_text="Só os itens prescritos por este médico.")
+    id_medicamento = IdFilter(help_text="Só os itens deste medicamento.")
+    data_prescricao__gte = InstantFilter(
         field_name="data_prescricao", lookup_expr="gte", help_text="Prescritos a partir deste instante (ISO 8601)."
     )
-    data_prescricao__lte = django_filters.IsoDateTimeFilter(
+    data_prescricao__lte = InstantFilter(
         field_name="data_prescricao", lookup_expr="lte", help_text="Prescritos até este instante (ISO 8601)."
     )
 

@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from hospital.fields import HorarioField
 from pharmacy.models import ItemDetalhado
 
 
@@ -11,7 +13,7 @@ class WorklistItemSerializer(serializers.ModelSerializer):
     """One worklist row: the source columns of `vw_prescricoes_medicamentos_detalhadas`."""
 
     data_prescricao = serializers.DateTimeField(default_timezone=dt.UTC, read_only=True)
-    horario = serializers.TimeField(format="%H:%M", read_only=True)
+    horario = HorarioField(read_only=True)
 
     class Meta:
         model = ItemDetalhado
@@ -54,10 +56,34 @@ class _MedicamentoSerializer(serializers.Serializer):
     id_medicamento = serializers.IntegerField()
     nome = serializers.CharField()
     descricao = serializers.CharField(allow_null=True)
-    horario = serializers.CharField(help_text="HH:MM")
+    horario = HorarioField()
     dosagem = serializers.CharField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Documento da prescrição do artigo",
+            value={
+                "id_prescricao": 1,
+                "data_prescricao": "2023-05-20T14:30:00Z",
+                "status": "ativa",
+                "medico": {"id_medico": 1, "nome": "Dr. João Silva", "especialidade": "Cardiologia", "crm": "CRM12345"},
+                "paciente": {
+                    "id_paciente": 1,
+                    "nome": "Maria Oliveira",
+                    "data_nascimento": "1985-07-10",
+                    "endereco": "Rua das Flores, 123",
+                },
+                "medicamentos": [
+                    {"id_medicamento": 1, "nome": "Aspirina", "horario": "08:00", "dosagem": "100mg"},
+                    {"id_medicamento": 2, "nome": "Paracetamol", "horario": "20:00", "dosagem": "500mg"},
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)
 class PrescriptionDocumentSerializer(serializers.Serializer):
     """The prescription document, as stored (DESIGN.md's shape plus `status`).
 
@@ -67,7 +93,7 @@ class PrescriptionDocumentSerializer(serializers.Serializer):
     """
 
     id_prescricao = serializers.IntegerField()
-    data_prescricao = serializers.CharField(help_text="ISO 8601, UTC (Z).")
+    data_prescricao = serializers.DateTimeField(help_text="ISO 8601, UTC (Z).")
     status = serializers.ChoiceField(choices=["ativa", "cancelada"], help_text="Dispense somente se `ativa`.")
     medico = _MedicoSerializer()
     paciente = _PacienteSerializer()

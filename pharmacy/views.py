@@ -6,14 +6,15 @@ tests/pharmacy/test_api.py): the permission check plus one query per view.
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospital.permissions import CanReadPharmacy
+from hospital.query_params import KnownQueryParametersMixin
 from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
 from pharmacy import selectors
 from pharmacy.filters import ItemFilter
+from pharmacy.pagination import ItemCursorPagination
 from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
 from pharmacy.status import sync_status
 
@@ -30,17 +31,11 @@ READ_AFTER = OpenApiParameter(
 )
 
 
-class ItemCursorPagination(CursorPagination):
-    """Stable pages over the worklist however it changes between requests."""
+class ReadApi(ReadAfterMixin, KnownQueryParametersMixin):
+    """Read endpoints honour `X-Read-After: <outbox position>` (read-your-writes; 503 + Retry-After on timeout).
 
-    ordering = selectors.ITEM_ORDERING
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class ReadApi(ReadAfterMixin):
-    """Read endpoints honour `X-Read-After: <outbox position>` (read-your-writes; 503 + Retry-After on timeout)."""
+    They refuse query parameters they do not know (a misspelt filter must not widen the answer).
+    """
 
     permission_classes = [CanReadPharmacy]
 

@@ -8,8 +8,10 @@ specialty, HH:MM, duplicates, ...) are the commands' and come back as
 
 import datetime as dt
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from hospital.fields import HorarioField, StrictCharField, StrictIntegerField
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
 
@@ -17,9 +19,9 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot exist, refuse them as
 
 
 class ItemInputSerializer(serializers.Serializer):
-    id_medicamento = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    horario = serializers.CharField(max_length=8, allow_blank=True, help_text="HH:MM, de 00:00 a 23:59")
-    dosagem = serializers.CharField(max_length=100, allow_blank=True, help_text="ex.: 100mg")
+    id_medicamento = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    horario = StrictCharField(max_length=8, allow_blank=True, help_text="HH:MM, de 00:00 a 23:59")
+    dosagem = StrictCharField(max_length=100, allow_blank=True, help_text="ex.: 100mg")
 
 
 def to_item_input(data: dict) -> ItemInput:
@@ -27,9 +29,26 @@ def to_item_input(data: dict) -> ItemInput:
     return ItemInput(data["id_medicamento"], data["horario"], data["dosagem"])
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Prescrição do artigo",
+            value={
+                "id_medico": 1,
+                "id_paciente": 1,
+                "data_prescricao": "2023-05-20T14:30:00Z",
+                "medicamentos": [
+                    {"id_medicamento": 1, "horario": "08:00", "dosagem": "100mg"},
+                    {"id_medicamento": 2, "horario": "20:00", "dosagem": "500mg"},
+                ],
+            },
+            request_only=True,
+        )
+    ]
+)
 class PrescriptionCreateInputSerializer(serializers.Serializer):
-    id_medico = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    id_paciente = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    id_medico = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    id_paciente = StrictIntegerField(min_value=1, max_value=MAX_ID)
     data_prescricao = serializers.DateTimeField(required=False, help_text="ISO 8601; padrão: agora")
     id_atendimento = serializers.RegexField(
         r"^[A-Za-z0-9._:-]{1,64}$",
@@ -41,13 +60,13 @@ class PrescriptionCreateInputSerializer(serializers.Serializer):
 
 
 class CancelInputSerializer(serializers.Serializer):
-    motivo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    motivo = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):
     id_prescricao = serializers.IntegerField(source="prescricao_id")
     id_medicamento = serializers.IntegerField(source="medicamento_id")
-    horario = serializers.TimeField(format="%H:%M")
+    horario = HorarioField()
 
     class Meta:
         model = PrescricaoMedicamento

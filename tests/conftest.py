@@ -19,6 +19,12 @@ from tests import hypothesis_profiles
 hypothesis_profiles.load()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests make users all the time: hash their passwords cheaply (PBKDF2 costs ~0.5 s of CPU per user)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, *, group: str | None = None, staff: bool = False) -> User:
     user = User.objects.create_user(username=username, password="senha-forte-123", is_staff=staff)
     if group:

@@ -1,0 +1,32 @@
+"""Serializer fields shared by the command and read APIs."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+HORARIO_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field({"type": "string", "pattern": HORARIO_PATTERN, "example": "08:00"})
+class HorarioField(serializers.TimeField):
+    """A time of day as the API writes it, `HH:MM` (OpenAPI's `format: time` would promise seconds and an offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class StrictCharField(serializers.CharField):
+    """A string input that must be a JSON string: DRF would turn `123` into `"123"`, which the schema does not allow."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer input that must be a JSON integer: DRF would accept `"5"`, `5.0` and `true`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)

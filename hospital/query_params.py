@@ -1,0 +1,44 @@
+"""Read endpoints refuse query parameters they do not know, and parameters given without a value.
+
+A misspelt filter (`?id_pacient=5`) or an empty one (`?id_paciente=`, a
+client's variable left unset) that were ignored would answer every
+patient's items as if they were one patient's: for a pharmacy worklist that
+is worse than an error. The known parameters are the view's filters, its
+paginator's (`cursor`, `page_size`, ...) and DRF's `format` override.
+"""
+
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
+
+from hospital.errors import ErrorCode
+
+
+def _paginator_parameters(paginator) -> set[str]:
+    if paginator is None:
+        return set()
+    names = (getattr(paginator, attr) for attr in dir(paginator) if attr.endswith("_query_param"))
+    return {name for name in names if isinstance(name, str)}
+
+
+class KnownQueryParametersMixin:
+    """DRF view mixin: after authentication and permissions, a query parameter the view does not know is a 400."""
+
+    def known_query_parameters(self) -> set[str]:
+        filterset_class = getattr(self, "filterset_class", None)
+        filters = set(filterset_class.base_filters) if filterset_class else set()
+        return filters | _paginator_parameters(getattr(self, "paginator", None)) | {api_settings.URL_FORMAT_OVERRIDE}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        known = self.known_query_parameters()
+        errors = {}
+        for name, values in request.query_params.lists():
+            if name not in known:
+                accepted = ", ".join(sorted(known - {api_settings.URL_FORMAT_OVERRIDE})) or "nenhum"
+                message = f"Parâmetro desconhecido neste endereço; os aceitos são: {accepted}."
+                errors[name] = [ErrorDetail(message, code="parametro_desconhecido")]
+            elif any(not value.strip() for value in values):
+                message = "Parâmetro sem valor: informe um valor ou retire o parâmetro."
+                errors[name] = [ErrorDetail(message, code=ErrorCode.EMPTY_VALUE.value)]
+        if errors:
+            raise ValidationError(errors)

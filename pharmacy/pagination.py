@@ -1,0 +1,60 @@
+"""Pagination of the worklist: stable cursor pages, with strict parameters."""
+
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+
+from pharmacy import selectors
+
+CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+class ItemCursorPagination(CursorPagination):
+    """Stable pages over the worklist however it changes between requests.
+
+    A `page_size` that is not a whole number from 1 to `max_page_size`, or a
+    cursor that is not one of ours, is a 400 on that parameter (DRF would
+    silently use the default size, and answer a bad cursor with a 404).
+    """
+
+    ordering = selectors.ITEM_ORDERING
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = f"page_size deve ser um número inteiro de 1 a {self.max_page_size}, não {raw!r}."
+            raise ValidationError({self.page_size_query_param: [message]}, code="page_size_invalido")
+        return int(raw)
+
+    def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        try:
+            if encoded is not None and not CURSOR.fullmatch(encoded):
+                raise NotFound(self.invalid_cursor_message)  # base64 of our own cursors only (DRF skips junk)
+            return super().decode_cursor(request)
+        except NotFound:
+            raise self._invalid_cursor() from None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A cursor decodes to a position of the ordering; a forged one may not be a valid instant (400, not 500)."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, OverflowError):
+            raise self._invalid_cursor() from None
+
+    def _invalid_cursor(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}, code="cursor_invalido")
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+        return parameters
