@@ -26,13 +26,19 @@ from rest_framework.authtoken.models import Token
 
 from prescriptions import commands
 from prescriptions.rules import ItemInput
+from tests.conftest import _client as client_for
+from tests.conftest import _user
 from tests.hospital.error_shape import assert_django_error
+from tests.prontuario.conftest import integration_user, triage, visit_opened
 
-CALLERS = ("anonymous", "bad token", "farmacia", "prescritor", "staff")
-ANY = (200, 200, 200, 200, 200)
-READ = (401, 401, 200, 200, 200)
+CALLERS = ("anonymous", "bad token", "farmacia", "prescritor", "clinico", "integracao", "staff")
+ANY = (200,) * len(CALLERS)
+READ = (401, 401, 200, 200, 403, 403, 200)  # the pharmacy's read models
+WRITE_CREATED = (401, 401, 403, 201, 403, 403, 201)
+WRITE_OK = (401, 401, 403, 200, 403, 403, 200)
+RECORDS = (401, 401, 403, 403, 200, 403, 200)  # patient records: clinicians and staff
 
-#: route -> method -> expected status for (anonymous, bad token, farmacia, prescritor, staff).
+#: route -> method -> expected status for CALLERS, in that order.
 MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     # public: credentials travel in the body, the Authorization header is not read
     "api/auth/token/": {"POST": ANY},
@@ -40,25 +46,30 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     "api/schema/": {"GET": ANY},
     "api/docs/": {"GET": ANY},
     # commands: prescribers and staff
-    "api/commands/prescricoes/": {"POST": (401, 401, 403, 201, 201)},
-    "api/commands/prescricoes/<bigint:prescricao_id>/medicamentos/": {"POST": (401, 401, 403, 201, 201)},
-    "api/commands/prescricoes/<bigint:prescricao_id>/medicamentos/<bigint:item_id>/": {
-        "DELETE": (401, 401, 403, 200, 200)
-    },
-    "api/commands/prescricoes/<bigint:prescricao_id>/cancelar/": {"POST": (401, 401, 403, 200, 200)},
+    "api/commands/prescricoes/": {"POST": WRITE_CREATED},
+    "api/commands/prescricoes/<bigint:prescricao_id>/medicamentos/": {"POST": WRITE_CREATED},
+    "api/commands/prescricoes/<bigint:prescricao_id>/medicamentos/<bigint:item_id>/": {"DELETE": WRITE_OK},
+    "api/commands/prescricoes/<bigint:prescricao_id>/cancelar/": {"POST": WRITE_OK},
     # pharmacy reads: farmacia, prescribers and staff
     "api/pharmacy/itens/": {"GET": READ},
     "api/pharmacy/prescricoes/<bigint:prescricao_id>/": {"GET": READ},
+    "api/pharmacy/prescricoes/<bigint:prescricao_id>/receita/": {"GET": READ},
+    "api/pharmacy/busca/": {"GET": READ},
     "api/pharmacy/status/": {"GET": READ},
+    # other hospital systems deliver their own source's events; nobody else may
+    "api/integracoes/eventos/": {"POST": (401, 401, 403, 403, 403, 200, 403)},
+    # the consolidated patient record
+    "api/prontuarios/<bigint:id_paciente>/": {"GET": RECORDS},
+    "api/prontuarios/<bigint:id_paciente>/atendimentos/<str:id_atendimento>/": {"GET": RECORDS},
     # the admin: every route under admin/ not listed here sends non-staff to the login page (ADMIN_DEFAULT)
-    "admin/login/": {"GET": (200, 200, 200, 200, 302)},
-    "admin/logout/": {"GET": (302, 302, 302, 302, 405)},  # logging out takes a POST
+    "admin/login/": {"GET": (200,) * (len(CALLERS) - 1) + (302,)},
+    "admin/logout/": {"GET": (302,) * (len(CALLERS) - 1) + (405,)},  # logging out takes a POST
 }
 #: Every other admin route: non-staff callers are redirected to the login page; staff get past it (whatever the
 #: model permissions then say, never a 5xx).
 ADMIN_PREFIX = "admin/"
 TO_LOGIN, PAST_LOGIN = "login redirect", "past the login"
-ADMIN_DEFAULT = (TO_LOGIN, TO_LOGIN, TO_LOGIN, TO_LOGIN, PAST_LOGIN)
+ADMIN_DEFAULT = (TO_LOGIN,) * (len(CALLERS) - 1) + (PAST_LOGIN,)
 
 #: Request bodies by route (JSON), built from `_world`; routes not listed get none.
 BODIES = {
@@ -74,6 +85,9 @@ BODIES = {
         "dosagem": "1 comprimido",
     },
     "api/commands/prescricoes/<bigint:prescricao_id>/cancelar/": lambda world: {"motivo": "teste"},
+    "api/integracoes/eventos/": lambda world: {
+        "eventos": [triage("matriz-1", paciente=world.paciente, atendimento="ATD-M")]
+    },
 }
 
 
@@ -131,13 +145,26 @@ class World:
 
 @pytest.fixture
 def world(cardiologista, paciente, aspirina, paracetamol, farmaceutico, prescritor, staff_user) -> World:
+    """Objects every route can name, and one user per kind of caller (the visit `ATD-M` exists)."""
     prescricao = commands.create_prescription(
         medico_id=cardiologista.pk,
         paciente_id=paciente.pk,
         data_prescricao=None,
         itens=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
     )
-    users = {"farmacia": farmaceutico, "prescritor": prescritor, "staff": staff_user}
+    users = {
+        "farmacia": farmaceutico,
+        "prescritor": prescritor,
+        "clinico": _user("clinico-matriz", group="clinico"),
+        "integracao": integration_user("triagem", "triagem-matriz"),
+        "staff": staff_user,
+    }
+    opened = client_for(users["integracao"]).post(
+        "/api/integracoes/eventos/",
+        {"eventos": [visit_opened("matriz-0", paciente=paciente.pk, atendimento="ATD-M")]},
+        format="json",
+    )
+    assert opened.status_code == 200, opened.content
     return World(
         medico=cardiologista.pk,
         paciente=paciente.pk,
@@ -154,7 +181,13 @@ ARGUMENT_VALUES = {"app_label": "hospital", "url": "nada/", "content_type_id": "
 
 def _url(route: str, world: World) -> str:
     """A concrete URL of `route`: ids of `world` for the API's converters, plausible values for the admin's."""
-    values = {"prescricao_id": str(world.prescricao), "item_id": str(world.item), **ARGUMENT_VALUES}
+    values = {
+        "prescricao_id": str(world.prescricao),
+        "item_id": str(world.item),
+        "id_paciente": str(world.paciente),
+        "id_atendimento": "ATD-M",
+        **ARGUMENT_VALUES,
+    }
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: values.get(match[1], "1"), route)  # re_path groups
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values.get(match[1], "1"), url)  # path converters
     return "/" + url.replace("^", "").replace("$", "")
