@@ -21,6 +21,10 @@ Before serving, the database's sync mode is aligned with READ_MODEL_SYNC
 - `relay` (`manage.py outbox_relay`) and `worker` (`celery -A hospital
   worker`): only when READ_MODEL_SYNC=celery.
 
+With `REPLICAS=n` (`make run REPLICAS=1`), n embedded streaming replicas
+(`hospital.embedded_replicas`) start beside the embedded primary before the
+processes, which get them as DATABASE_REPLICA_URLS; they stop on the way out.
+
 If any process exits on its own, the supervisor stops the rest and exits
 non-zero: a half-running stack is worse than a stopped one.
 """
@@ -42,7 +46,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.db import connections
 
-from hospital import embedded
+from hospital import embedded, embedded_replicas
 
 GRACE_SECONDS = 10
 _PR_SET_PDEATHSIG = 1
@@ -194,6 +198,7 @@ class Stack:
             f"  API docs:    {url}/api/docs/     token: POST {url}/api/auth/token/",
             "  API logins:  farmacia / hospital-farmacia (reads), prescritor / hospital-prescritor (writes)",
             f"  Sync mode:   {settings.READ_MODEL_SYNC}    Database: {database}",
+            f"  Replicas:    {os.environ.get('REPLICAS') or 0} (reads per database: {url}/api/pharmacy/status/)",
             "",
         ]
         self.out.write("\n".join(lines) + "\n")
@@ -223,13 +228,16 @@ def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) ->
             call_command("switch_sync_mode", settings.READ_MODEL_SYNC)
         connections.close_all()  # the children open their own
         if not stack.stopping:
-            stack.start(stack.child_env())
+            replicas = int(os.environ.get("REPLICAS") or 0)
+            stack.start(embedded_replicas.launcher_env(stack.child_env(), settings.DATA_DIR, replicas))
             stack.wait_for_web()
             stack.banner()
             status = stack.wait()
     finally:
         stack.stop()
         connections.close_all()
+        if embedded_replicas.started:
+            stack.say(f"stopped embedded {', '.join(embedded_replicas.stop_started(settings.DATA_DIR))}")
         if embedded.started:
             stopped = embedded.stop_embedded(settings.DATA_DIR, set(embedded.started))
             stack.say(f"stopped embedded {', '.join(stopped) or 'services'}")

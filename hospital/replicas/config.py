@@ -25,6 +25,9 @@ def replica_databases(urls: str, *, conn_max_age: int) -> dict[str, dict]:
         database = dj_database_url.parse(url, conn_max_age=conn_max_age)
         database["ENGINE"] = "django.db.backends.postgresql"
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", CONNECT_TIMEOUT)
+        # A kept connection to a replica that restarted since is replaced at the request's first query
+        # instead of failing it (which would bench a healthy replica for REPLICA_RETRY_INTERVAL).
+        database["CONN_HEALTH_CHECKS"] = True
         # Tests of a configuration with replicas read the test database itself through these aliases.
         database["TEST"] = {"MIRROR": "default"}
         databases[f"{REPLICA_PREFIX}{index}"] = database

@@ -33,15 +33,15 @@ class ReplicaReadMixin:
 
     def get(self, request, *args, **kwargs):
         try:
-            response = super().get(request, *args, **kwargs)
+            return super().get(request, *args, **kwargs)
         except REPLICA_FAILURES as error:
             if self.read_db == DEFAULT_DB_ALIAS:
                 raise
             pool().mark_down(self.read_db, error)
             self.read_db = read_on_primary(self.read_token)
-            response = super().get(request, *args, **kwargs)
-        pool().served(self.read_db)
-        return response
+            return super().get(request, *args, **kwargs)
+        finally:  # a 404 is a read served too
+            pool().served(self.read_db)
 
 
 class ReplicaAdminMixin:
@@ -53,15 +53,15 @@ class ReplicaAdminMixin:
     def changelist_view(self, request, extra_context=None):
         request.read_database = read_database(None)
         try:
-            response = _rendered(super().changelist_view(request, extra_context))
+            return _rendered(super().changelist_view(request, extra_context))
         except REPLICA_FAILURES as error:
             if request.read_database == DEFAULT_DB_ALIAS:
                 raise
             pool().mark_down(request.read_database, error)
             request.read_database = DEFAULT_DB_ALIAS
-            response = _rendered(super().changelist_view(request, extra_context))
-        pool().served(request.read_database)
-        return response
+            return _rendered(super().changelist_view(request, extra_context))
+        finally:
+            pool().served(request.read_database)
 
 
 def _rendered(response):
