@@ -53,3 +53,26 @@ def test_a_replica_further_behind_than_the_max_lag_is_skipped_and_its_lag_shown(
     for _ in range(6):  # replica_1 would answer 404: it has not replayed this prescription
         assert site.document(created.body["id_prescricao"]).status == 200
     assert site.status()["reads_served"]["replica_1"] == served["replica_1"]
+
+
+def test_a_read_on_a_replica_that_fails_under_it_is_served_by_the_primary(cluster, trigger_site):
+    """Between two checks a replica may die: the read that finds out is answered from the primary all the same.
+
+    A second web process whose checks never come round again (REPLICA_CHECK_INTERVAL: an hour) keeps
+    believing in replica_2, so its reads go there until one fails.
+    """
+    existing = trigger_site.create(horario="05:30")
+    cluster.wait_replayed()
+    site = cluster.start_site("hospital", REPLICA_CHECK_INTERVAL="3600")
+    try:
+        assert [r["status"] for r in site.status()["replicas"]] == ["ok", "ok"]
+        embedded_replicas.stop_replica(cluster.data_dir, "replica_2")
+        for _ in range(4):  # taken in turn: replica_2 is tried at least once
+            document = site.document(existing.body["id_prescricao"])
+            assert document.status == 200 and document.body["medicamentos"][0]["horario"] == "05:30"
+        down = site.replica("replica_2")
+        assert down["status"] == "down" and down["error"]
+        assert site.status()["reads_served"] == {"default": 1, "replica_1": 3, "replica_2": 0}
+    finally:
+        site.stop()
+        embedded_replicas.start_replica(cluster.data_dir, "replica_2")

@@ -92,3 +92,35 @@ def test_in_celery_mode_the_token_also_waits_for_the_projection(cluster, celery_
     assert document.status == 503, document
     assert document.body["code"] == "projecao_atrasada"
     assert int(document.headers["retry-after"]) >= 1
+
+
+def test_the_lsn_covers_an_event_that_commits_after_a_later_one(cluster, trigger_site, replay_paused):
+    """Outbox positions are taken before commit: a replica may show position N+1 and not yet N.
+
+    Transaction X writes event N and changes a dosage, command B commits
+    event N+1, the replicas replay B and stop, then X commits. "Every event up
+    to N is projected" holds on the replicas (N is invisible there, N+1 is
+    projected), yet they show the old dosage: only the token's LSN tells.
+    """
+    site = trigger_site
+    created = site.create(horario="02:00")
+    prescription_id, item_id = created.body["id_prescricao"], created.body["medicamentos"][0]["id"]
+    with cluster.primary() as x:
+        x.autocommit = False
+        position = x.execute(
+            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
+            "last_error) VALUES ('ItemAlterado', 'prescricao', %s, '{}', now(), 0, '') RETURNING id",
+            [prescription_id],
+        ).fetchone()[0]
+        x.execute("UPDATE prescricao_medicamentos SET dosagem = '2 comprimidos' WHERE id = %s", [item_id])
+        later = site.create(horario="02:01")
+        assert int(later.headers["x-event-position"]) > position
+        cluster.wait_replayed()
+        for alias in REPLICAS:
+            replay_paused(alias)
+        x.commit()
+        lsn = x.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
+
+    document = site.document(prescription_id, f"{position}@{lsn}")
+    assert document.status == 200
+    assert document.body["medicamentos"][0]["dosagem"] == "2 comprimidos"
