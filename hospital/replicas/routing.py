@@ -66,7 +66,7 @@ def has_reached(alias: str, lsn: str, position: int) -> bool:
 def _replica_that_reached(token: ReadToken, candidates: list[str]) -> str | None:
     lsn = token.lsn or primary_lsn()
     deadline = time.monotonic() + settings.REPLICA_READ_WAIT
-    delay = 0.002
+    delay = 0.001  # a replica a few ms behind is the common case: poll it closely at first
     while candidates:
         for alias in list(candidates):
             try:
@@ -79,5 +79,5 @@ def _replica_that_reached(token: ReadToken, candidates: list[str]) -> str | None
         if remaining <= 0:
             return None
         time.sleep(min(delay, remaining))
-        delay = min(delay * 2, 0.05)
+        delay = min(delay * 1.5, 0.02)
     return None
