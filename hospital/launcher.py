@@ -237,7 +237,7 @@ def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) ->
         stack.stop()
         connections.close_all()
         if embedded_replicas.started:
-            stack.say(f"stopped embedded {', '.join(embedded_replicas.stop_started(settings.DATA_DIR))}")
+            stack.say(f"stopped embedded {', '.join(embedded_replicas.stop_started(settings.DATA_DIR)) or 'replicas'}")
         if embedded.started:
             stopped = embedded.stop_embedded(settings.DATA_DIR, set(embedded.started))
             stack.say(f"stopped embedded {', '.join(stopped) or 'services'}")
