@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if result["stale_reads"] == 0 else 1
     started = time.time()
     result = run.run(args)
-    result["command"] = "python -m bench.replicas " + " ".join(argv or [])
+    result["command"] = " ".join(["python -m bench.replicas", *(sys.argv[1:] if argv is None else argv)])
     result["finished_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     result["seconds"] = round(time.time() - started, 1)
     args.out_dir.mkdir(parents=True, exist_ok=True)
