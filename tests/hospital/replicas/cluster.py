@@ -116,8 +116,9 @@ class Cluster:
     def __init__(self):
         self.data_dir = Path(tempfile.mkdtemp(prefix="hospital-replicas-"))
         self.data_dir.chmod(0o755)
-        self.primary_url = embedded.ensure_postgres(self.data_dir)
-        self.replica_urls = embedded_replicas.ensure_replicas(self.data_dir, len(REPLICAS))
+        with _unrecorded():
+            self.primary_url = embedded.ensure_postgres(self.data_dir)
+            self.replica_urls = embedded_replicas.ensure_replicas(self.data_dir, len(REPLICAS))
         self.broker_url: str | None = None
 
     def url(self, base: str, database: str) -> str:
@@ -162,7 +163,8 @@ class Cluster:
         port = _free_port()
         env = self.env(database, READ_MODEL_SYNC="celery" if celery else "trigger", **settings)
         if celery:
-            self.broker_url = self.broker_url or embedded.ensure_redis(self.data_dir)
+            with _unrecorded():
+                self.broker_url = self.broker_url or embedded.ensure_redis(self.data_dir)
             env["REDIS_URL"] = self.broker_url
         argv = [sys.executable, "-m", "gunicorn", "hospital.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", "1", "--threads", "4", "--graceful-timeout", "2", "--no-control-socket",
@@ -209,6 +211,17 @@ class Cluster:
         embedded.stop_redis(self.data_dir)
         # Three data folders take seconds to delete on this disk: let a detached `rm` do it.
         subprocess.Popen(["rm", "-rf", "--", str(self.data_dir)], start_new_session=True)
+
+
+@contextlib.contextmanager
+def _unrecorded():
+    """These servers belong to the test, not to this process: keep them out of `started` (what a launcher stops)."""
+    before = set(embedded.started), set(embedded_replicas.started)
+    try:
+        yield
+    finally:
+        embedded.started.intersection_update(before[0])
+        embedded_replicas.started.intersection_update(before[1])
 
 
 def _listening(port: int) -> bool:
