@@ -2,6 +2,7 @@
 # when the venv is new or a requirements file changed since the last install.
 #
 #   make run         migrate, load demo data, serve on http://$(HOST):$(PORT) until Ctrl-C
+#                    (REPLICAS=1 or 2: plus embedded streaming replicas for the pharmacy's reads)
 #   make test        the whole pytest suite (DATABASE_URL, else an embedded PostgreSQL)
 #   make soak        the property and model-based tests with the long Hypothesis profile
 #   make lint        ruff check + ruff format --check
@@ -17,6 +18,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+REPLICAS ?= 0
 DATA_DIR ?= $(CURDIR)/.data
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -38,7 +40,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 venv: $(STAMP)
 
 run: $(STAMP)
-	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runstack
+	HOST=$(HOST) PORT=$(PORT) REPLICAS=$(REPLICAS) $(PY) manage.py runstack
 
 # Services not given by DATABASE_URL / REDIS_URL are embedded ones, stopped again afterwards
 # if this run started them.

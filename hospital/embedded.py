@@ -192,7 +192,11 @@ def _start_postgres(pgdata: Path) -> None:
 
 def stop_postgres(data_dir: Path) -> bool:
     """Stop the embedded PostgreSQL of `data_dir` (fast shutdown); True if one was running."""
-    pgdata = _pgdata(Path(data_dir))
+    return stop_server(_pgdata(Path(data_dir)))
+
+
+def stop_server(pgdata: Path) -> bool:
+    """Stop the PostgreSQL server of data directory `pgdata` (fast shutdown); True if one was running."""
     try:
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
     except (FileNotFoundError, IndexError, ValueError):

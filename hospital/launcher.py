@@ -29,6 +29,10 @@ backoff of 1 s doubling up to `RESTART_BACKOFF_MAX` (back to 1 s once it has
 stayed up `STABLE_SECONDS`), each step logged. Nothing is lost meanwhile: a
 killed relay's leases expire (`OUTBOX_LEASE`) and a killed worker's messages
 are republished by the relay (`OUTBOX_REPUBLISH_AFTER`).
+
+With `REPLICAS=n` (`make run REPLICAS=1`), n embedded streaming replicas
+(`hospital.embedded_replicas`) start beside the embedded primary before the
+processes, which get them as DATABASE_REPLICA_URLS; they stop on the way out.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.db import connections
 
-from hospital import embedded
+from hospital import embedded, embedded_replicas
 
 GRACE_SECONDS = 10
 RESTART_BACKOFF_MAX = 30.0
@@ -230,6 +234,7 @@ class Stack:
             f"  API docs:    {url}/api/docs/     token: POST {url}/api/auth/token/",
             "  API logins:  farmacia / hospital-farmacia (reads), prescritor / hospital-prescritor (writes)",
             f"  Sync mode:   {settings.READ_MODEL_SYNC}    Database: {database}",
+            f"  Replicas:    {os.environ.get('REPLICAS') or 0} (reads per database: {url}/api/pharmacy/status/)",
             "",
         ]
         self.out.write("\n".join(lines) + "\n")
@@ -262,13 +267,16 @@ def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) ->
             )
         connections.close_all()  # the children open their own
         if not stack.stopping:
-            stack.start(stack.child_env())
+            replicas = int(os.environ.get("REPLICAS") or 0)
+            stack.start(embedded_replicas.launcher_env(stack.child_env(), settings.DATA_DIR, replicas))
             stack.wait_for_web()
             stack.banner()
             status = stack.wait()
     finally:
         stack.stop()
         connections.close_all()
+        if embedded_replicas.started:
+            stack.say(f"stopped embedded {', '.join(embedded_replicas.stop_started(settings.DATA_DIR)) or 'replicas'}")
         if embedded.started:
             stopped = embedded.stop_embedded(settings.DATA_DIR, set(embedded.started))
             stack.say(f"stopped embedded {', '.join(stopped) or 'services'}")

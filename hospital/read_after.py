@@ -1,11 +1,13 @@
 """Read-your-writes for read endpoints: honour `X-Read-After: <position>`.
 
-Commands answer `X-Event-Position: N` (the outbox position of their event). A
-read request sending `X-Read-After: N` is answered only once the read models
-reflect every event up to N: the view waits up to `READ_AFTER_TIMEOUT`
-seconds for the projection (celery mode; in trigger mode it is immediate),
-else answers 503 with `Retry-After`. Without the header nothing changes and
-no query is added.
+Commands answer `X-Event-Position: N` (the outbox position of their event)
+and `X-Read-Token: N@LSN` (the same, plus the primary's WAL position after the
+command committed; see `hospital.replicas.token`). A read request sending
+`X-Read-After: N` (or the token) is answered only once the read models reflect
+every event up to N: the view waits up to `READ_AFTER_TIMEOUT` seconds for
+the projection (celery mode; in trigger mode it is immediate), else answers
+503 with `Retry-After`. Without the header nothing changes and no query is
+added. On a replica, `hospital.replicas.routing` also demands the LSN.
 
 A wait holds a web thread, so waits are bounded in number as well as in time:
 
@@ -20,10 +22,12 @@ Use `ReadAfterMixin` on a DRF view (before the base view class), or
 """
 
 import math
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
 from rest_framework import status
@@ -83,20 +87,39 @@ class _WaitSlots:
 wait_slots = _WaitSlots()
 
 
-def requested_position(request) -> int | None:
+_TOKEN = re.compile(r"(?P<position>\d{1,18})(?:@(?P<lsn>[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}))?")
+
+
+@dataclass(frozen=True)
+class ReadToken:
+    """What a read must reflect: outbox `position`, and (when given) the primary's WAL position `lsn`."""
+
+    position: int
+    lsn: str | None = None
+
+
+def requested_token(request) -> ReadToken | None:
+    """The request's `X-Read-After` (`N` or `N@LSN`), None without one; 400 when malformed."""
     raw = request.headers.get(READ_AFTER_HEADER)
     if raw is None:  # present but empty is refused below: a client's position variable left unset
         return None
-    try:
-        position = int(raw.strip())
-    except ValueError:
-        position = -1
-    if position < 0:
+    match = _TOKEN.fullmatch(raw.strip())
+    if match is None:
         raise ValidationError(
-            {READ_AFTER_HEADER: [f"{READ_AFTER_HEADER} deve ser uma posição do outbox (inteiro >= 0), não {raw!r}."]},
+            {
+                READ_AFTER_HEADER: [
+                    f"{READ_AFTER_HEADER} deve ser uma posição do outbox (inteiro >= 0, o X-Event-Position) "
+                    f"ou o X-Read-Token de um comando (posição@LSN), não {raw!r}."
+                ]
+            },
             code="read_after_invalido",
         )
-    return position
+    return ReadToken(int(match["position"]), match["lsn"].upper() if match["lsn"] else None)
+
+
+def requested_position(request) -> int | None:
+    token = requested_token(request)
+    return None if token is None else token.position
 
 
 def _refuse_unassigned(position: int) -> None:
@@ -116,7 +139,13 @@ def _refuse_unassigned(position: int) -> None:
 def wait_for_read_after(request, *, timeout: float | None = None) -> None:
     """Block until the projection reaches the request's `X-Read-After`, or raise (see module doc)."""
     position = requested_position(request)
-    if position is None or is_projected(position):
+    if position is not None:
+        wait_for_position(position, timeout=timeout)
+
+
+def wait_for_position(position: int, *, timeout: float | None = None) -> None:
+    """Block until the projection (on the primary) reaches `position`, or raise (see module doc)."""
+    if is_projected(position):
         return
     _refuse_unassigned(position)
     timeout = settings.READ_AFTER_TIMEOUT if timeout is None else timeout

@@ -5,6 +5,7 @@
 | DATABASE_URL | embedded PostgreSQL in .data/ | the PostgreSQL server of the write and read models |
 | REDIS_URL | embedded Redis in .data/ | the Celery broker (only used with READ_MODEL_SYNC=celery) |
 | READ_MODEL_SYNC | trigger | how read models follow the write model: trigger or celery |
+| DATABASE_REPLICA_URLS | (none) | comma-separated URLs of streaming replicas of DATABASE_URL for the query side |
 | SECRET_KEY | a development key | Django's signing key; set it in production |
 | DEBUG | 0 | Django debug mode (never on in production; API errors are JSON either way) |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated host names |
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 
 from hospital.database_url import database_settings
+from hospital.replicas.config import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
@@ -105,6 +107,15 @@ DATABASES = {
 # A reused connection is checked before a request uses it, so the first requests after a PostgreSQL restart
 # reconnect instead of failing on a dead socket.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = _env_bool("CONN_HEALTH_CHECKS", True)
+# Read replicas (hospital.replicas): aliases replica_1, replica_2, ...; only the pharmacy's reads use them.
+DATABASES.update(
+    replica_databases(os.environ.get("DATABASE_REPLICA_URLS", ""), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+)
+DATABASE_ROUTERS = ["hospital.replicas.router.PrimaryRouter"]
+REPLICA_MAX_LAG = float(os.environ.get("REPLICA_MAX_LAG", "5"))  # seconds behind: further, plain reads skip it
+REPLICA_READ_WAIT = float(os.environ.get("REPLICA_READ_WAIT", "0.25"))  # a token read waits this long, then primary
+REPLICA_CHECK_INTERVAL = float(os.environ.get("REPLICA_CHECK_INTERVAL", "1"))  # seconds between health checks
+REPLICA_RETRY_INTERVAL = float(os.environ.get("REPLICA_RETRY_INTERVAL", "5"))  # a failed replica is retried after
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -3,11 +3,14 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 
+from hospital.replicas.views import ReplicaAdminMixin
 from pharmacy import search
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ReplicaAdminMixin, admin.ModelAdmin):
+    """Read models: never edited here; their change lists read a replica when there is one."""
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -28,8 +31,10 @@ class _ShownEntityFilter(admin.SimpleListFilter):
     name_column: str
 
     def lookups(self, request, model_admin):
-        pairs = model_admin.model.objects.order_by(self.name_column, self.id_column).values_list(
-            self.id_column, self.name_column
+        pairs = (
+            model_admin.get_queryset(request)
+            .order_by(self.name_column, self.id_column)
+            .values_list(self.id_column, self.name_column)
         )
         return [(str(pk), name) for pk, name in pairs.distinct()[:500]]
 

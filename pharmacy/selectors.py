@@ -1,5 +1,6 @@
 """Reads of the pharmacy: querysets over the read tables only (never the write model)."""
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
@@ -9,11 +10,11 @@ from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 ITEM_ORDERING = ("-data_prescricao", "-id")
 
 
-def item_list() -> QuerySet[ItemDetalhado]:
-    """Worklist rows (items of active prescriptions), newest first."""
-    return ItemDetalhado.objects.order_by(*ITEM_ORDERING)
+def item_list(*, using: str = DEFAULT_DB_ALIAS) -> QuerySet[ItemDetalhado]:
+    """Worklist rows (items of active prescriptions), newest first, from database `using` (a replica may serve)."""
+    return ItemDetalhado.objects.using(using).order_by(*ITEM_ORDERING)
 
 
-def document_list() -> QuerySet[PrescricaoDocumento]:
-    """Prescription documents (active and cancelled; see `status`), without their search columns."""
-    return PrescricaoDocumento.objects.defer("busca", "busca_texto")
+def document_list(*, using: str = DEFAULT_DB_ALIAS) -> QuerySet[PrescricaoDocumento]:
+    """Prescription documents (active and cancelled; see `status`) from `using`, without their search columns."""
+    return PrescricaoDocumento.objects.using(using).defer("busca", "busca_texto")

@@ -103,6 +103,20 @@ class PrescriptionDocumentSerializer(serializers.Serializer):
         return instance.documento
 
 
+class ReplicaStatusSerializer(serializers.Serializer):
+    alias = serializers.CharField(
+        help_text="Alias da réplica (replica_1, replica_2, ... na ordem de DATABASE_REPLICA_URLS)."
+    )
+    status = serializers.ChoiceField(
+        choices=["ok", "lagging", "down", "not_in_recovery", "unchecked"],
+        help_text="ok: atende leituras; lagging: além de REPLICA_MAX_LAG; down: falhou (tentada de novo depois).",
+    )
+    lag_seconds = serializers.FloatField(allow_null=True, help_text="Atraso de replay (limite superior), em segundos.")
+    lag_bytes = serializers.IntegerField(allow_null=True, help_text="WAL do primário ainda não aplicado, em bytes.")
+    replay_lsn = serializers.CharField(allow_null=True, help_text="pg_last_wal_replay_lsn() da réplica.")
+    error = serializers.CharField(allow_blank=True)
+
+
 class SyncStatusSerializer(serializers.Serializer):
     mode = serializers.CharField(help_text="READ_MODEL_SYNC configurado: trigger ou celery.")
     database_mode = serializers.CharField(help_text="Modo vigente no banco: trigger ou celery.")
@@ -116,3 +130,12 @@ class SyncStatusSerializer(serializers.Serializer):
         help_text="Posição do outbox até a qual os modelos de leitura refletem todos os eventos (X-Read-After)."
     )
     lag_events = serializers.IntegerField(help_text="Atraso dos modelos de leitura, em eventos (0 em modo trigger).")
+    replicas = ReplicaStatusSerializer(many=True, help_text="Réplicas de leitura (vazio sem DATABASE_REPLICA_URLS).")
+    reads_served = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Leituras da farmácia atendidas por banco (default = primário), neste processo web.",
+    )
+    token_reads = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Dessas, as com X-Read-After: onde foram atendidas (default: nenhuma réplica chegara lá a tempo).",
+    )

@@ -2,6 +2,9 @@
 
 Every request costs a constant number of queries (pinned in
 tests/pharmacy/test_api.py): the permission check plus one query per view.
+With read replicas the item and document reads run on one
+(`hospital.replicas`); the status reads the primary (a replica's backlog
+would be as old as the replica) and adds each replica's lag.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -12,6 +15,8 @@ from rest_framework.views import APIView
 from hospital.permissions import CanReadPharmacy
 from hospital.query_params import KnownQueryParametersMixin
 from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
+from hospital.replicas.health import replica_status
+from hospital.replicas.views import ReplicaReadMixin
 from pharmacy import selectors
 from pharmacy.filters import ItemFilter
 from pharmacy.pagination import ItemCursorPagination
@@ -25,14 +30,17 @@ ERRORS = {
 }
 READ_AFTER = OpenApiParameter(
     READ_AFTER_HEADER,
-    int,
+    str,
     OpenApiParameter.HEADER,
-    description="Posição do outbox (X-Event-Position de um comando) que a resposta deve refletir.",
+    description=(
+        "O X-Read-Token de um comando (posição@LSN) ou sua posição do outbox (X-Event-Position): "
+        "a resposta reflete ao menos esse estado."
+    ),
 )
 
 
-class ReadApi(ReadAfterMixin, KnownQueryParametersMixin):
-    """Read endpoints honour `X-Read-After: <outbox position>` (read-your-writes; 503 + Retry-After on timeout).
+class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
+    """Read endpoints: on a replica when one fits; honour `X-Read-After` (503 + Retry-After on timeout).
 
     They refuse query parameters they do not know (a misspelt filter must not widen the answer).
     """
@@ -54,7 +62,7 @@ class ItemListApi(ReadApi, generics.ListAPIView):
     pagination_class = ItemCursorPagination
 
     def get_queryset(self):
-        return selectors.item_list()
+        return selectors.item_list(using=self.read_db)
 
 
 @extend_schema_view(
@@ -76,10 +84,12 @@ class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.document_list()
+        return selectors.document_list(using=self.read_db)
 
 
-class StatusApi(ReadApi, APIView):
+class StatusApi(ReadAfterMixin, APIView):
+    permission_classes = [CanReadPharmacy]
+
     @extend_schema(
         tags=["pharmacy"],
         parameters=[READ_AFTER],
@@ -87,4 +97,4 @@ class StatusApi(ReadApi, APIView):
         responses={200: SyncStatusSerializer, **ERRORS},
     )
     def get(self, request):
-        return Response(SyncStatusSerializer(sync_status().as_dict()).data)
+        return Response(SyncStatusSerializer(sync_status().as_dict() | replica_status()).data)

@@ -1,8 +1,9 @@
 """Command endpoints: one small API class per command.
 
 Each view validates the input's shape, calls one command, and answers with
-the result and the outbox position of the command's event in
-`X-Event-Position` (send it back as `X-Read-After` to read your own write).
+the result, the outbox position of the command's event in
+`X-Event-Position` and the read token in `X-Read-Token` (send it back as
+`X-Read-After` to read your own write, on a replica too).
 Domain errors become 400/404/409 in `hospital.api.exception_handler`.
 """
 
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from hospital.api import EVENT_POSITION_HEADER
 from hospital.permissions import CanWritePrescriptions
+from hospital.replicas import token
 from prescriptions import commands
 from prescriptions.models import Prescricao
 from prescriptions.serializers import (
@@ -36,6 +38,7 @@ CANCELLED = {409: OpenApiResponse(description="A prescrição está cancelada.")
 def _with_position(response: Response, position: int | None) -> Response:
     if position is not None:
         response[EVENT_POSITION_HEADER] = str(position)
+        response[token.READ_TOKEN_HEADER] = token.issue(position)
     return response
 
 

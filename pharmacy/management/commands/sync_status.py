@@ -4,6 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from hospital.replicas.health import replica_status
 from pharmacy.status import sync_status
 
 
@@ -15,6 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_json: bool = False, **options):
         status = sync_status().as_dict()
+        replicas = replica_status()["replicas"]
+        if as_json:
+            status["replicas"] = replicas
         if as_json:
             self.stdout.write(json.dumps(status, default=str, ensure_ascii=False))
             return
@@ -29,4 +33,14 @@ class Command(BaseCommand):
             f"projected up to:    {status['projection_position']}",
             f"read-model lag:     {status['lag_events']} events",
         ]
+        lines += [
+            f"replica {r['alias']}:  {r['status']}, lag {_lag(r)}" + (f" ({r['error']})" if r["error"] else "")
+            for r in replicas
+        ]
         self.stdout.write("\n".join(lines))
+
+
+def _lag(replica: dict) -> str:
+    if replica["lag_seconds"] is None:
+        return "-"
+    return f"{replica['lag_seconds']:.3f}s, {replica['lag_bytes']} bytes of WAL, replayed up to {replica['replay_lsn']}"
