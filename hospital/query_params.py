@@ -3,8 +3,10 @@
 A misspelt filter (`?id_pacient=5`) or an empty one (`?id_paciente=`, a
 client's variable left unset) that were ignored would answer every
 patient's items as if they were one patient's: for a pharmacy worklist that
-is worse than an error. The known parameters are the view's filters, its
-paginator's (`cursor`, `page_size`, ...) and DRF's `format` override.
+is worse than an error. The known parameters are the view's filters, the
+fields of its `query_serializer_class` (views that parse their own
+parameters), its paginator's (`cursor`, `page_size`, ...) and DRF's `format`
+override.
 """
 
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -23,9 +25,13 @@ def _paginator_parameters(paginator) -> set[str]:
 class KnownQueryParametersMixin:
     """DRF view mixin: after authentication and permissions, a query parameter the view does not know is a 400."""
 
+    query_serializer_class = None
+
     def known_query_parameters(self) -> set[str]:
         filterset_class = getattr(self, "filterset_class", None)
         filters = set(filterset_class.base_filters) if filterset_class else set()
+        if self.query_serializer_class is not None:
+            filters |= set(self.query_serializer_class().fields)
         return filters | _paginator_parameters(getattr(self, "paginator", None)) | {api_settings.URL_FORMAT_OVERRIDE}
 
     def initial(self, request, *args, **kwargs):

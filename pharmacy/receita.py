@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from hospital.errors import ErrorCode, NotFound
@@ -79,9 +80,11 @@ def from_document(documento: dict) -> Receita:
     )
 
 
-def receita(prescricao_id: int) -> Receita:
-    """The receita of this prescription, from its document; `NotFound` when there is none."""
-    documento = selectors.document_list().filter(pk=prescricao_id).values_list("documento", flat=True).first()
+def receita(prescricao_id: int, *, using: str = DEFAULT_DB_ALIAS) -> Receita:
+    """The receita of this prescription, from its document (database `using`); `NotFound` when there is none."""
+    documento = (
+        selectors.document_list(using=using).filter(pk=prescricao_id).values_list("documento", flat=True).first()
+    )
     if documento is None:
         raise NotFound.single(
             "prescricao_id",

@@ -48,6 +48,8 @@ class ReceitaApi(ReadApi, APIView):
     content_negotiation_class = _ErrorsAsJson
     renderer_classes = [JSONRenderer]
 
+    query_serializer_class = ReceitaParamsSerializer
+
     @extend_schema(
         tags=["pharmacy"],
         parameters=[ReceitaParamsSerializer, READ_AFTER],
@@ -64,7 +66,7 @@ class ReceitaApi(ReadApi, APIView):
         params = ReceitaParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         chosen = _format(request, params)
-        receita = receitas.receita(prescricao_id)
+        receita = receitas.receita(prescricao_id, using=self.read_db)
         if chosen == "pdf":
             return HttpResponse(
                 receita_render.pdf(receita),

@@ -113,6 +113,8 @@ class SearchResultSerializer(serializers.Serializer):
 class SearchApi(ReadApi, APIView):
     """The pharmacy's search: parses the query string, calls `pharmacy.search.search`, renders one page."""
 
+    query_serializer_class = SearchParamsSerializer
+
     @extend_schema(
         tags=["pharmacy"],
         parameters=[SearchParamsSerializer, READ_AFTER],
@@ -127,7 +129,9 @@ class SearchApi(ReadApi, APIView):
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        page = search.search(data.get("q", ""), params.filters(), after=data.get("cursor"), limit=data["page_size"])
+        page = search.search(
+            data.get("q", ""), params.filters(), after=data.get("cursor"), limit=data["page_size"], using=self.read_db
+        )
         next_url = None
         if page.next is not None:
             query = request.query_params.copy()

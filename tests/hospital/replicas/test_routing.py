@@ -124,3 +124,31 @@ def test_the_lsn_covers_an_event_that_commits_after_a_later_one(cluster, trigger
     document = site.document(prescription_id, f"{position}@{lsn}")
     assert document.status == 200
     assert document.body["medicamentos"][0]["dosagem"] == "2 comprimidos"
+
+
+def test_search_and_receita_read_a_replica_and_honour_the_token(cluster, trigger_site, replay_paused):
+    """The search and the receita are query-side reads too: a replica serves them, the token sees the write."""
+    site = trigger_site
+    cluster.wait_replayed()
+    search = "/api/pharmacy/busca/?q=comprimido&id_paciente=1&page_size=100"
+    before = site.request("GET", search, user="farmacia")
+    assert before.status == 200, before
+    for alias in REPLICAS:
+        replay_paused(alias)
+    served, _ = _counters(site)
+
+    created = site.create(horario="06:45")
+    prescription_id, token = created.body["id_prescricao"], created.headers["x-read-token"]
+    receita = f"/api/pharmacy/prescricoes/{prescription_id}/receita/"
+
+    plain_search = site.request("GET", search, user="farmacia")
+    assert plain_search.body["count"] == before.body["count"]  # a replica answered, without the write
+    assert site.request("GET", receita, user="farmacia").status == 404
+    served_after, _ = _counters(site)
+    assert sum(served_after[a] - served[a] for a in REPLICAS) == 2
+
+    fresh_search = site.request("GET", search, user="farmacia", headers={"X-Read-After": token})
+    assert fresh_search.body["count"] == before.body["count"] + 1
+    assert prescription_id in [hit["id_prescricao"] for hit in fresh_search.body["results"]]
+    fresh_receita = site.request("GET", receita, user="farmacia", headers={"X-Read-After": token})
+    assert fresh_receita.status == 200 and fresh_receita.headers["content-type"].startswith("text/html")
