@@ -7,7 +7,7 @@ The format comes from `?formato=html|pdf`, else from the Accept header
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -44,13 +44,8 @@ def _format(request, params: ReceitaParamsSerializer) -> str:
     return "pdf" if preferred == "application/pdf" else "html"
 
 
-class ReceitaApi(ReadApi, APIView):
-    content_negotiation_class = _ErrorsAsJson
-    renderer_classes = [JSONRenderer]
-
-    query_serializer_class = ReceitaParamsSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=["pharmacy"],
         parameters=[ReceitaParamsSerializer, READ_AFTER],
         summary="Receita para o paciente (HTML para imprimir ou PDF), a partir do documento da prescrição",
@@ -62,7 +57,14 @@ class ReceitaApi(ReadApi, APIView):
             **ERRORS,
         },
     )
-    def get(self, request, prescricao_id: int):
+)
+class ReceitaApi(ReadApi, APIView):
+    content_negotiation_class = _ErrorsAsJson
+    renderer_classes = [JSONRenderer]
+
+    query_serializer_class = ReceitaParamsSerializer
+
+    def read(self, request, prescricao_id: int):
         params = ReceitaParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         chosen = _format(request, params)

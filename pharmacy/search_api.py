@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -110,12 +110,8 @@ class SearchResultSerializer(serializers.Serializer):
     facets = _Facets(help_text="Contagens sobre todas as prescrições encontradas.")
 
 
-class SearchApi(ReadApi, APIView):
-    """The pharmacy's search: parses the query string, calls `pharmacy.search.search`, renders one page."""
-
-    query_serializer_class = SearchParamsSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=["pharmacy"],
         parameters=[SearchParamsSerializer, READ_AFTER],
         summary="Busca nas prescrições (texto em português, acentos, prefixos, erros de digitação), filtros e facetas",
@@ -125,7 +121,13 @@ class SearchApi(ReadApi, APIView):
             **ERRORS,
         },
     )
-    def get(self, request):
+)
+class SearchApi(ReadApi, APIView):
+    """The pharmacy's search: parses the query string, calls `pharmacy.search.search`, renders one page."""
+
+    query_serializer_class = SearchParamsSerializer
+
+    def read(self, request):
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data

@@ -20,7 +20,8 @@ REPLICA_FAILURES = (OperationalError, InterfaceError)
 class ReplicaReadMixin:
     """DRF read view (before the base view class): `self.read_db` is where `get` runs; honours `X-Read-After`.
 
-    The view's queryset must come from a selector called with `using=self.read_db`.
+    The view's queryset must come from a selector called with `using=self.read_db`. A view that is not a
+    generic view implements `read` (its GET) instead of `get`, so the fallback and the counters wrap it too.
     """
 
     read_db: str = DEFAULT_DB_ALIAS
@@ -31,15 +32,19 @@ class ReplicaReadMixin:
         self.read_token = requested_token(request)
         self.read_db = read_database(self.read_token)
 
+    def read(self, request, *args, **kwargs):
+        """The view's GET on `self.read_db` (a generic view's own `get` by default)."""
+        return super().get(request, *args, **kwargs)
+
     def get(self, request, *args, **kwargs):
         try:
-            return super().get(request, *args, **kwargs)
+            return self.read(request, *args, **kwargs)
         except REPLICA_FAILURES as error:
             if self.read_db == DEFAULT_DB_ALIAS:
                 raise
             pool().mark_down(self.read_db, error)
             self.read_db = read_on_primary(self.read_token)
-            return super().get(request, *args, **kwargs)
+            return self.read(request, *args, **kwargs)
         finally:  # a 404 is a read served too
             pool().served(self.read_db)
 
