@@ -15,11 +15,13 @@ a grace period):
   not reload or fork twice behind the supervisor's back. Its WSGI app is
   wrapped in Django's static-files handler (what runserver uses), so the
   admin has its CSS without collectstatic or a separate web server.
-Before serving, the database's sync mode is aligned with READ_MODEL_SYNC
-(`manage.py switch_sync_mode`, a no-op when they match).
+  Its access log leaves out static files (`hospital.access_log`).
+Before serving, the database is switched to READ_MODEL_SYNC when that is set
+(`manage.py switch_sync_mode`, a no-op when they match); unset, the
+database's mode stays, and it decides which workers run.
 
 - `relay` (`manage.py outbox_relay`) and `worker` (`celery -A hospital
-  worker`): only when READ_MODEL_SYNC=celery.
+  worker`): only when the database is in celery mode.
 
 If any process exits on its own, the supervisor stops the rest and exits
 non-zero: a half-running stack is worse than a stopped one.
@@ -77,6 +79,7 @@ class Stack:
     out: TextIO = sys.stdout
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
+    mode: str = "trigger"  # the database's sync mode, read once it is final (see run())
 
     # -- setup
 
@@ -85,8 +88,10 @@ class Stack:
         env = dict(os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="hospital.settings")
         if not os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = embedded.ensure_postgres(settings.DATA_DIR)
-        if settings.READ_MODEL_SYNC == "celery":
-            env["REDIS_URL"] = settings.REDIS_URL
+        if self.mode == "celery":
+            env["REDIS_URL"] = (
+                embedded.ensure_redis(settings.DATA_DIR) if not os.environ.get("REDIS_URL") else settings.REDIS_URL
+            )
         return env
 
     def plan(self) -> list[Child]:
@@ -102,10 +107,11 @@ class Stack:
                     "--graceful-timeout", "5",
                     "--no-control-socket",  # its default path is per user, shared by every checkout
                     "--access-logfile", "-",
+                    "--logger-class", "hospital.access_log.QuietStaticLogger",
                 ],
             ),
         ]  # fmt: skip
-        if settings.READ_MODEL_SYNC == "celery":
+        if self.mode == "celery":
             children += [
                 Child("relay", [python, manage, "outbox_relay"]),
                 Child("worker", [python, "-m", "celery", "-A", "hospital", "worker", "--loglevel", "INFO"]),
@@ -189,11 +195,12 @@ class Stack:
         )
         lines = [
             "",
-            f"  Serving on {url}/   (Ctrl-C stops everything)",
+            f"  Development server on {url}/   (Ctrl-C stops everything; deploy with the Procfile instead)",
             f"  Admin:       {url}/admin/        login admin / hospital-admin",
             f"  API docs:    {url}/api/docs/     token: POST {url}/api/auth/token/",
             "  API logins:  farmacia / hospital-farmacia (reads), prescritor / hospital-prescritor (writes)",
-            f"  Sync mode:   {settings.READ_MODEL_SYNC}    Database: {database}",
+            f"  Status:      {url}/api/pharmacy/status/",
+            f"  Sync mode:   {self.mode} (from the database)    Database: {database}",
             "",
         ]
         self.out.write("\n".join(lines) + "\n")
@@ -202,6 +209,8 @@ class Stack:
 
 def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) -> int:
     """Migrate, seed, serve until SIGINT/SIGTERM/SIGHUP; return the exit status."""
+    from outbox.sync_mode import current_mode, mode_line  # models: not importable when gunicorn loads this module
+
     stack = Stack(host=host, port=port, out=out)
 
     def request_stop(signum, _frame) -> None:
@@ -216,11 +225,13 @@ def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) ->
         if seed:
             stack.say("loading demo data (seed_demo)")
             call_command("seed_demo")
-        if not stack.stopping and "switch_sync_mode" in get_commands():
-            # The database records which mechanism maintains the read models; align it with
+        if not stack.stopping and settings.READ_MODEL_SYNC and "switch_sync_mode" in get_commands():
+            # The database records which mechanism maintains the read models (the one truth); switch it to
             # READ_MODEL_SYNC (a no-op when it already matches) before starting that mode's workers.
-            stack.say(f"sync mode: {settings.READ_MODEL_SYNC}")
+            stack.say(f"switching the database to READ_MODEL_SYNC={settings.READ_MODEL_SYNC}")
             call_command("switch_sync_mode", settings.READ_MODEL_SYNC)
+        stack.mode = current_mode()
+        stack.say(mode_line())
         connections.close_all()  # the children open their own
         if not stack.stopping:
             stack.start(stack.child_env())

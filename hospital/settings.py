@@ -3,8 +3,8 @@
 | variable | default | meaning |
 | --- | --- | --- |
 | DATABASE_URL | embedded PostgreSQL in .data/ | the PostgreSQL server of the write and read models |
-| REDIS_URL | embedded Redis in .data/ | the Celery broker (only used with READ_MODEL_SYNC=celery) |
-| READ_MODEL_SYNC | trigger | how read models follow the write model: trigger or celery |
+| REDIS_URL | embedded Redis in .data/ | the Celery broker (used in celery mode) |
+| READ_MODEL_SYNC | unset | the mode `make run` switches the database to (trigger or celery); unset: keep it |
 | SECRET_KEY | a development key | Django's signing key; set it in production |
 | DEBUG | 1 | Django debug mode |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated host names |
@@ -31,8 +31,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-pr
 DEBUG = _env_bool("DEBUG", True)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
-READ_MODEL_SYNC = os.environ.get("READ_MODEL_SYNC", "trigger").strip().lower()
-if READ_MODEL_SYNC not in {"trigger", "celery"}:
+# The database's mode row is the one truth about the sync mode (outbox.sync_mode.current_mode); this is only
+# the mode `make run` switches the database to before starting that mode's processes (None: keep the database's).
+READ_MODEL_SYNC = os.environ.get("READ_MODEL_SYNC", "").strip().lower() or None
+if READ_MODEL_SYNC not in {None, "trigger", "celery"}:
     raise ValueError(f"READ_MODEL_SYNC must be 'trigger' or 'celery', not {READ_MODEL_SYNC!r}")
 
 INSTALLED_APPS = [
@@ -138,14 +140,10 @@ SPECTACULAR_SETTINGS = {
 
 
 def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL")
-    if url:
-        return url
-    if READ_MODEL_SYNC != "celery":
-        return "redis://127.0.0.1:6379/0"  # never contacted in trigger mode
-    from hospital.embedded import ensure_redis
+    """REDIS_URL, else this checkout's embedded Redis (started by the relay, worker or `make run` in celery mode)."""
+    from hospital.embedded import redis_url
 
-    return ensure_redis(DATA_DIR)
+    return os.environ.get("REDIS_URL") or redis_url(DATA_DIR)
 
 
 REDIS_URL = _redis_url()

@@ -34,19 +34,26 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 def celery_publisher(app=None) -> Publisher:
     """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done).
 
-    A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`.
+    A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`;
+    the first call raises `outbox.sync_mode.BrokerMismatch` if the database's celery mode records another broker.
     """
     if app is None:
         from hospital.celery import app
 
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    checked = []
 
     def publish(events: Sequence[Claimed]) -> None:
+        if not checked:  # the mode may have switched to celery (with its broker) since the relay started
+            from outbox.sync_mode import check_broker
+
+            check_broker(app.conf.broker_url)
+            checked.append(True)
         try:
             app.send_task(
                 TASK_NAME,
                 args=[[event.message() for event in events]],
-                argsrepr=f"[{len(events)} eventos: {events[0].id}..{events[-1].id}]",  # not a saferepr of them all
+                argsrepr=f"[{len(events)} events: {events[0].id}..{events[-1].id}]",  # not a saferepr of them all
                 retry=True,
                 retry_policy=policy,
             )

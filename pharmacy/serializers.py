@@ -77,8 +77,8 @@ class PrescriptionDocumentSerializer(serializers.Serializer):
 
 
 class SyncStatusSerializer(serializers.Serializer):
-    mode = serializers.CharField(help_text="READ_MODEL_SYNC configurado: trigger ou celery.")
-    database_mode = serializers.CharField(help_text="Modo vigente no banco: trigger ou celery.")
+    mode = serializers.CharField(help_text="Modo de sincronização em vigor (o do banco): trigger ou celery.")
+    database_mode = serializers.CharField(help_text="O mesmo que `mode` (mantido por compatibilidade).")
     backlog = serializers.IntegerField(help_text="Eventos ainda não aplicados aos modelos de leitura.")
     unpublished = serializers.IntegerField(help_text="Eventos ainda não entregues ao broker.")
     oldest_pending_at = serializers.DateTimeField(allow_null=True)

@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from hospital import commands as master
 from hospital.models import Medicamento, Medico, Paciente
 from hospital.specialties import Especialidade as E
+from outbox.sync_mode import mode_line
 from prescriptions import commands
 from prescriptions.models import Prescricao
 from prescriptions.rules import ItemInput
@@ -131,7 +132,9 @@ class Command(BaseCommand):
     help = "Load the demo data (the source article's example included); safe to run again."
 
     def handle(self, *args, **options) -> None:
+        self.stdout.write(mode_line())
         self.tally: Counter[tuple[str, str]] = Counter()
+        self.cancelled = 0
         doctors = {crm: self._doctor(nome, esp, crm) for nome, esp, crm in DOCTORS}
         patients = {nome: self._patient(nome, born, endereco) for nome, born, endereco in PATIENTS}
         medications = {nome: self._medication(nome, desc, allowed) for nome, desc, allowed in MEDICATIONS}
@@ -144,22 +147,22 @@ class Command(BaseCommand):
 
     def _doctor(self, nome: str, especialidade: str, crm: str) -> Medico:
         found = Medico.objects.filter(crm=crm).first()
-        self.tally["médicos", "found" if found else "created"] += 1
+        self.tally["doctors", "found" if found else "created"] += 1
         return found or master.register_doctor(nome=nome, especialidade=especialidade, crm=crm)
 
     def _patient(self, nome: str, born: dt.date, endereco: str | None) -> Paciente:
         found = Paciente.objects.filter(nome=nome, data_nascimento=born).order_by("pk").first()
-        self.tally["pacientes", "found" if found else "created"] += 1
+        self.tally["patients", "found" if found else "created"] += 1
         return found or master.register_patient(nome=nome, data_nascimento=born, endereco=endereco)
 
     def _medication(self, nome: str, descricao: str, allowed: tuple[str, ...]) -> Medicamento:
         found = Medicamento.objects.filter(nome=nome).order_by("pk").first()
-        self.tally["medicamentos", "found" if found else "created"] += 1
+        self.tally["medications", "found" if found else "created"] += 1
         return found or master.register_medication(nome=nome, descricao=descricao, especialidades_permitidas=allowed)
 
     def _prescription(self, medico, paciente, when, items, medications, cancelled: bool) -> None:
         prescricao = Prescricao.objects.filter(medico=medico, paciente=paciente, data_prescricao=when).first()
-        self.tally["prescrições", "found" if prescricao else "created"] += 1
+        self.tally["prescriptions", "found" if prescricao else "created"] += 1
         if prescricao is None:
             prescricao = commands.create_prescription(
                 medico_id=medico.pk,
@@ -168,8 +171,10 @@ class Command(BaseCommand):
                 itens=[ItemInput(medications[nome].pk, horario, dosagem) for nome, horario, dosagem in _items(items)],
             )
         if cancelled and prescricao.ativa:
-            commands.cancel_prescription(prescricao_id=prescricao.pk, motivo="Substituída após reavaliação (demo).")
-            self.tally["prescrições canceladas", "created"] += 1
+            prescricao = commands.cancel_prescription(
+                prescricao_id=prescricao.pk, motivo="Substituída após reavaliação (demo)."
+            )
+        self.cancelled += not prescricao.ativa
 
     # -- demo logins (plain auth rows)
 
@@ -184,7 +189,7 @@ class Command(BaseCommand):
         if group and not user.groups.filter(name=group).exists():
             user.groups.add(Group.objects.get(name=group))
         token, _ = Token.objects.get_or_create(user=user)
-        self.tally["usuários", "created" if created else "found"] += 1
+        self.tally["users", "created" if created else "found"] += 1
         return password, token.key, created
 
     def _report(self, tokens: dict[str, tuple[str, str, bool]]) -> None:
@@ -192,7 +197,8 @@ class Command(BaseCommand):
         kinds = dict.fromkeys(kind for kind, _ in self.tally)
         for kind in kinds:
             created, found = self.tally[kind, "created"], self.tally[kind, "found"]
-            line = f"  {kind}: {created} created, {found} already there"
+            detail = f" ({self.cancelled} cancelled)" if kind == "prescriptions" else ""
+            line = f"  {kind}: {created + found}{detail}; created now: {created}, already there: {found}"
             self.stdout.write(self.style.SUCCESS(line) if created else line)
         self.stdout.write("Demo logins (admin at /admin/, API token as 'Authorization: Token <key>'):")
         for username, (password, key, created) in tokens.items():

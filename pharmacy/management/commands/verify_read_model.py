@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from outbox.sync_mode import mode_line
 from pharmacy import verify
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--sample", type=int, default=10, help="Ids listed per kind of drift (default 10).")
 
     def handle(self, *args, do_repair: bool, sample: int, **options):
+        self.stdout.write(mode_line())
         drift = verify.find_drift()
         if not drift:
             self.stdout.write(self.style.SUCCESS("OK: the read models equal the source join."))
