@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: /api/docs/ works offline
     "pgtrigger",
     "hospital",
     "prescriptions",
@@ -118,7 +119,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns anonymous requests into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "hospital.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -133,9 +134,19 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prescrições hospitalares (CQRS)",
-    "DESCRIPTION": "Command endpoints for prescribers, read endpoints for the pharmacy.",
+    "DESCRIPTION": (
+        "Endpoints de comando para sistemas prescritores, de leitura para a farmácia e de cadastros (ids de "
+        "médicos, pacientes e medicamentos).\n\n**Autenticação, em três passos:** 1. `POST /api/auth/token/` "
+        'com `{"username": "...", "password": "..."}` devolve `{"token": "<chave>"}`; 2. clique em **Authorize** '
+        "e cole `Token <chave>`: a palavra `Token`, um espaço e a chave (só a chave dá 401); 3. use **Try it "
+        "out** em qualquer operação. Fora daqui, envie o cabeçalho `Authorization: Token <chave>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
 }
 
 

@@ -1,8 +1,8 @@
-"""Filters of the worklist endpoint (query parameters of `GET /api/pharmacy/itens/`)."""
+"""Query-string filters of the pharmacy's list endpoints (`GET /api/pharmacy/itens/`, `.../prescricoes/`)."""
 
 import django_filters
 
-from pharmacy.models import ItemDetalhado
+from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
 
 class ItemFilter(django_filters.FilterSet):
@@ -27,3 +27,21 @@ class ItemFilter(django_filters.FilterSet):
             "data_prescricao__gte",
             "data_prescricao__lte",
         ]
+
+
+class DocumentFilter(django_filters.FilterSet):
+    id_paciente = django_filters.NumberFilter(help_text="Só as prescrições deste paciente.")
+    id_medico = django_filters.NumberFilter(help_text="Só as prescrições deste médico.")
+    status = django_filters.ChoiceFilter(
+        choices=[("ativa", "ativa"), ("cancelada", "cancelada")], help_text="ativa (dispensável) ou cancelada."
+    )
+    data_prescricao__gte = django_filters.IsoDateTimeFilter(
+        field_name="data_prescricao", lookup_expr="gte", help_text="Prescritas a partir deste instante (ISO 8601)."
+    )
+    data_prescricao__lte = django_filters.IsoDateTimeFilter(
+        field_name="data_prescricao", lookup_expr="lte", help_text="Prescritas até este instante (ISO 8601)."
+    )
+
+    class Meta:
+        model = PrescricaoDocumento
+        fields = ["id_paciente", "id_medico", "status", "data_prescricao__gte", "data_prescricao__lte"]

@@ -103,6 +103,8 @@ class PrescricaoDocumento(models.Model):
         verbose_name = "documento de prescrição"
         verbose_name_plural = "documentos de prescrição"
         ordering = ["-data_prescricao", "-id_prescricao"]
+        # The list endpoint's cursor ordering.
+        indexes = [models.Index(fields=["-data_prescricao", "-id_prescricao"], name="vw_docs_cursor")]
         triggers = [protect_read_model("protect_documentos")]
 
     def __str__(self) -> str:

@@ -14,6 +14,10 @@ def item_list() -> QuerySet[ItemDetalhado]:
     return ItemDetalhado.objects.order_by(*ITEM_ORDERING)
 
 
+#: The documents' list order (newest prescription first), backed by the `vw_docs_cursor` index.
+DOCUMENT_ORDERING = ("-data_prescricao", "-id_prescricao")
+
+
 def document_list() -> QuerySet[PrescricaoDocumento]:
-    """Prescription documents (active and cancelled; see `status`)."""
-    return PrescricaoDocumento.objects.all()
+    """Prescription documents (active and cancelled; see `status`), newest first."""
+    return PrescricaoDocumento.objects.order_by(*DOCUMENT_ORDERING)

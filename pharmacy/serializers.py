@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hospital.api_docs import HORARIO_SCHEMA, HorarioOutputField
 from pharmacy.models import ItemDetalhado
 
 
@@ -11,7 +13,7 @@ class WorklistItemSerializer(serializers.ModelSerializer):
     """One worklist row: the source columns of `vw_prescricoes_medicamentos_detalhadas`."""
 
     data_prescricao = serializers.DateTimeField(default_timezone=dt.UTC, read_only=True)
-    horario = serializers.TimeField(format="%H:%M", read_only=True)
+    horario = HorarioOutputField(read_only=True)
 
     class Meta:
         model = ItemDetalhado
@@ -53,7 +55,7 @@ class _PacienteSerializer(serializers.Serializer):
 class _MedicamentoSerializer(serializers.Serializer):
     id_medicamento = serializers.IntegerField()
     nome = serializers.CharField()
-    horario = serializers.CharField(help_text="HH:MM")
+    horario = extend_schema_field(HORARIO_SCHEMA)(serializers.CharField)()
     dosagem = serializers.CharField()
 
 
@@ -68,6 +70,9 @@ class PrescriptionDocumentSerializer(serializers.Serializer):
     id_prescricao = serializers.IntegerField()
     data_prescricao = serializers.CharField(help_text="ISO 8601, UTC (Z).")
     status = serializers.ChoiceField(choices=["ativa", "cancelada"], help_text="Dispense somente se `ativa`.")
+    motivo_cancelamento = serializers.CharField(
+        required=False, help_text="Só em prescrições canceladas: por que foram canceladas."
+    )
     medico = _MedicoSerializer()
     paciente = _PacienteSerializer()
     medicamentos = _MedicamentoSerializer(many=True)

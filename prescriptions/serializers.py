@@ -10,6 +10,7 @@ import datetime as dt
 
 from rest_framework import serializers
 
+from hospital.api_docs import HorarioInputField, HorarioOutputField
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
 
@@ -18,7 +19,7 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot exist, refuse them as
 
 class ItemInputSerializer(serializers.Serializer):
     id_medicamento = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    horario = serializers.CharField(max_length=8, allow_blank=True, help_text="HH:MM, de 00:00 a 23:59")
+    horario = HorarioInputField()
     dosagem = serializers.CharField(max_length=100, allow_blank=True, help_text="ex.: 100mg")
 
 
@@ -35,13 +36,15 @@ class PrescriptionCreateInputSerializer(serializers.Serializer):
 
 
 class CancelInputSerializer(serializers.Serializer):
-    motivo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    motivo = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="Por que a prescrição é cancelada."
+    )
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):
     id_prescricao = serializers.IntegerField(source="prescricao_id")
     id_medicamento = serializers.IntegerField(source="medicamento_id")
-    horario = serializers.TimeField(format="%H:%M")
+    horario = HorarioOutputField()
 
     class Meta:
         model = PrescricaoMedicamento
