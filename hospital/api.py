@@ -10,6 +10,7 @@ DRF's own errors (validation, parse, auth, permission) keep their status.
 
 from typing import Any
 
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -59,6 +60,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return _domain_error_response(exc)
     exc = explain_not_authenticated(exc)
+    if isinstance(exc, Http404):  # get_object_or_404 of the generic views: the one error shape, in Portuguese
+        exc = exceptions.NotFound("Não encontrado.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

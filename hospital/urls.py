@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("api/commands/", include("prescriptions.urls")),
     path("api/pharmacy/", include("pharmacy.urls")),
+    path("api/cadastros/", include("hospital.registry_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

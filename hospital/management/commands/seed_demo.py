@@ -73,6 +73,10 @@ MEDICATIONS = [
 ]
 
 
+# Hospital record numbers (prontuários) of the demo patients, in the order above.
+PRONTUARIOS = ["102030", "102031", "102032", "102033", "102034", "102035", "102036", "102037", "102038", "102039"]
+
+
 def _at(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=SAO_PAULO)
 
@@ -136,7 +140,10 @@ class Command(BaseCommand):
         self.tally: Counter[tuple[str, str]] = Counter()
         self.cancelled = 0
         doctors = {crm: self._doctor(nome, esp, crm) for nome, esp, crm in DOCTORS}
-        patients = {nome: self._patient(nome, born, endereco) for nome, born, endereco in PATIENTS}
+        patients = {
+            nome: self._patient(nome, born, endereco, prontuario)
+            for (nome, born, endereco), prontuario in zip(PATIENTS, PRONTUARIOS, strict=True)
+        }
         medications = {nome: self._medication(nome, desc, allowed) for nome, desc, allowed in MEDICATIONS}
         for crm, paciente, when, items, cancelled in PRESCRIPTIONS:
             self._prescription(doctors[crm], patients[paciente], when, items, medications, cancelled)
@@ -150,10 +157,12 @@ class Command(BaseCommand):
         self.tally["doctors", "found" if found else "created"] += 1
         return found or master.register_doctor(nome=nome, especialidade=especialidade, crm=crm)
 
-    def _patient(self, nome: str, born: dt.date, endereco: str | None) -> Paciente:
+    def _patient(self, nome: str, born: dt.date, endereco: str | None, prontuario: str) -> Paciente:
         found = Paciente.objects.filter(nome=nome, data_nascimento=born).order_by("pk").first()
         self.tally["patients", "found" if found else "created"] += 1
-        return found or master.register_patient(nome=nome, data_nascimento=born, endereco=endereco)
+        return found or master.register_patient(
+            nome=nome, data_nascimento=born, endereco=endereco, prontuario=prontuario
+        )
 
     def _medication(self, nome: str, descricao: str, allowed: tuple[str, ...]) -> Medicamento:
         found = Medicamento.objects.filter(nome=nome).order_by("pk").first()
