@@ -124,4 +124,5 @@ class MedicamentoAdmin(CommandModelAdmin):
             queryset,
             lambda obj: commands.deactivate_medication(medicamento_id=obj.pk),
             "{count} medicamento(s) desativado(s).",
+            history="Desativado (não pode mais ser prescrito)",
         )

@@ -1,7 +1,13 @@
 """Admin of the read models: visible, filterable, never editable (only the sync writes them)."""
 
+import json
+
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
@@ -55,7 +61,6 @@ class MedicamentoFilter(_ShownEntityFilter):
 @admin.register(ItemDetalhado)
 class ItemDetalhadoAdmin(_ReadOnlyAdmin):
     list_display = (
-        "id",
         "id_prescricao",
         "data_prescricao",
         "nome_paciente",
@@ -72,10 +77,61 @@ class ItemDetalhadoAdmin(_ReadOnlyAdmin):
     list_per_page = 100
 
 
+class DocumentoPacienteFilter(_ShownEntityFilter):
+    title = "paciente"
+    parameter_name = "id_paciente"
+    id_column, name_column = "id_paciente", "documento__paciente__nome"
+
+
+class DocumentoMedicoFilter(_ShownEntityFilter):
+    title = "médico"
+    parameter_name = "id_medico"
+    id_column, name_column = "id_medico", "documento__medico__nome"
+
+
 @admin.register(PrescricaoDocumento)
 class PrescricaoDocumentoAdmin(_ReadOnlyAdmin):
-    list_display = ("id_prescricao", "data_prescricao", "status", "id_medico", "id_paciente")
-    list_filter = ("status", "data_prescricao")
+    """The pharmacy's documents as staff read them: names, local dates, the JSON indented."""
+
+    list_display = ("id_prescricao", "data_local", "paciente", "medico", "status", "medicamentos")
+    list_filter = ("status", DocumentoPacienteFilter, DocumentoMedicoFilter, "data_prescricao")
     date_hierarchy = "data_prescricao"
-    search_fields = ("=id_prescricao", "=id_paciente", "=id_medico")
+    search_fields = ("=id_prescricao",)
+    search_help_text = "Nome do paciente, do médico ou de um medicamento; ou o número da prescrição."
     show_full_result_count = False
+    fields = ("id_prescricao", "status", "motivo", "data_local", "paciente", "medico", "documento_formatado")
+    readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names are inside the document: search its text (patient, doctor, medications) as well as the id."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            found |= queryset.annotate(_texto=Cast("documento", TextField())).filter(_texto__icontains=term)
+        return found, duplicates
+
+    @admin.display(description="data da prescrição", ordering="data_prescricao")
+    def data_local(self, obj: PrescricaoDocumento) -> str:
+        return date_format(localtime(obj.data_prescricao), "d/m/Y H:i")
+
+    @admin.display(description="paciente")
+    def paciente(self, obj: PrescricaoDocumento) -> str:
+        return obj.documento["paciente"]["nome"]
+
+    @admin.display(description="médico")
+    def medico(self, obj: PrescricaoDocumento) -> str:
+        medico = obj.documento["medico"]
+        return f"{medico['nome']} ({medico['crm']})"
+
+    @admin.display(description="medicamentos")
+    def medicamentos(self, obj: PrescricaoDocumento) -> str:
+        return ", ".join(f"{m['nome']} {m['horario']}" for m in obj.documento["medicamentos"])
+
+    @admin.display(description="motivo do cancelamento")
+    def motivo(self, obj: PrescricaoDocumento) -> str:
+        return obj.documento.get("motivo_cancelamento") or "—"
+
+    @admin.display(description="documento (JSON da farmácia; datas em UTC)")
+    def documento_formatado(self, obj: PrescricaoDocumento) -> str:
+        text = json.dumps(obj.documento, indent=2, ensure_ascii=False)
+        return format_html('<pre class="documento" style="white-space:pre-wrap;margin:0">{}</pre>', text)
