@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
 
 from hospital.admin_commands import CommandModelAdmin
 from prescriptions import commands
@@ -49,13 +50,16 @@ class ItemInline(admin.TabularInline):
         return 2 if obj is None else 1
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:  # the doctor is fixed: offer only what they may prescribe
             kept = set(obj.itens.values_list("medicamento_id", flat=True))
-            formset.form.base_fields["medicamento"].queryset = medications_for(obj.medico.especialidade, kept)
+            kwargs["form"] = ItemForm.offering(medications_for(obj.medico.especialidade, kept))
+        formset = super().get_formset(request, obj, **kwargs)
         errors = _row_errors(request)
 
         class WithRowErrors(formset):
+            def validate_unique(self):
+                """The command reports a repeated item, on the repetition's row, in the domain's words."""
+
             def _construct_form(self, i, **form_kwargs):
                 form = super()._construct_form(i, **form_kwargs)
                 form.command_errors = errors.get(i, [])
@@ -166,7 +170,10 @@ class PrescricaoAdmin(CommandModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def message_user(self, request, message, *args, **kwargs):
-        super().message_user(request, _friendlier(str(message)), *args, **kwargs)
+        friendlier = _friendlier(str(message))
+        super().message_user(
+            request, mark_safe(friendlier) if isinstance(message, SafeData) else friendlier, *args, **kwargs
+        )
 
     def error_on_row(self, request, field: str) -> bool:
         return field.rpartition(".")[0] in getattr(request, "item_rows", {})

@@ -99,6 +99,17 @@ class ItemForm(forms.ModelForm):
         model = PrescricaoMedicamento
         fields = ["medicamento", "horario", "dosagem"]
 
+    @classmethod
+    def offering(cls, medications) -> type["ItemForm"]:
+        """This form with the medication choices limited to `medications` (a queryset)."""
+
+        class ItemFormOffering(cls):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["medicamento"].queryset = medications
+
+        return ItemFormOffering
+
     def clean(self):
         cleaned_data = super().clean()
         for field, message in self.command_errors:
