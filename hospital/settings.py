@@ -148,6 +148,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
+    # Only the token in the docs' Authorize dialog: a newcomer pastes the token there, not a session cookie.
+    "AUTHENTICATION_WHITELIST": ["hospital.authentication.TokenAuthentication"],
 }
 
 

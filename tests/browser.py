@@ -1,6 +1,6 @@
 """A real browser for the tests that claim what staff and integrators see: headless Chromium via Selenium.
 
-Import the fixtures into a test module (`from tests.browser import browser  # noqa: F401`). The browser
+The `browser` fixture reaches a test package through its conftest (`from tests.browser import browser`). The browser
 asks for English (`en-US`), so a page shown in Portuguese is Portuguese because the project chose it.
 The tests skip, saying why, when Chromium or chromedriver is missing on a developer's machine; in CI
 (`CI=true`, where `.ci/run` installs them) a missing browser fails the run instead.

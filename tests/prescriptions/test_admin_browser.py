@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import Select
 
 from hospital import commands as master
 from prescriptions.models import Prescricao
-from tests.browser import WINDOW, admin_login, browser, screenshot, wait_for  # noqa: F401
+from tests.browser import WINDOW, admin_login, screenshot, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,41 +27,41 @@ def staff(browser, live_server, admin_user_):
     return browser
 
 
-def _css(browser, selector: str):
-    return browser.find_element(By.CSS_SELECTOR, selector)
+def _css(driver, selector: str):
+    return driver.find_element(By.CSS_SELECTOR, selector)
 
 
-def _save(browser, name: str = "_save") -> None:
-    old = _css(browser, "body")
-    _css(browser, f"input[name={name}]").click()
-    wait_for(lambda: old.id != _css(browser, "body").id, "the next page")
+def _save(driver, name: str = "_save") -> None:
+    old = _css(driver, "body")
+    _css(driver, f"input[name={name}]").click()
+    wait_for(lambda: old.id != _css(driver, "body").id, "the next page")
 
 
-def _pick_patient(browser, nome: str) -> None:
+def _pick_patient(driver, nome: str) -> None:
     """The patient field is an autocomplete (select2): open it, type, choose."""
-    _css(browser, ".field-paciente .select2-selection").click()
-    _css(browser, ".select2-search__field").send_keys(nome)
+    _css(driver, ".field-paciente .select2-selection").click()
+    _css(driver, ".select2-search__field").send_keys(nome)
     option = wait_for(
-        lambda: [o for o in browser.find_elements(By.CSS_SELECTOR, ".select2-results__option") if nome in o.text],
+        lambda: [o for o in driver.find_elements(By.CSS_SELECTOR, ".select2-results__option") if nome in o.text],
         f"{nome} among the patients",
     )
     option[0].click()
 
 
-def _type(browser, selector: str, value: str) -> None:
-    element = _css(browser, selector)
+def _type(driver, selector: str, value: str) -> None:
+    element = _css(driver, selector)
     element.clear()
     element.send_keys(value)
 
 
-def _fill_item(browser, row: int, medicamento: str, horario: str, dosagem: str) -> None:
-    Select(_css(browser, f"#id_itens-{row}-medicamento")).select_by_visible_text(medicamento)
-    _type(browser, f"#id_itens-{row}-horario", horario)
-    _type(browser, f"#id_itens-{row}-dosagem", dosagem)
+def _fill_item(driver, row: int, medicamento: str, horario: str, dosagem: str) -> None:
+    Select(_css(driver, f"#id_itens-{row}-medicamento")).select_by_visible_text(medicamento)
+    _type(driver, f"#id_itens-{row}-horario", horario)
+    _type(driver, f"#id_itens-{row}-dosagem", dosagem)
 
 
-def _row_error(browser, row: int, field: str) -> str:
-    return _css(browser, f"#id_itens-{row}-{field}_error").text
+def _row_error(driver, row: int, field: str) -> str:
+    return _css(driver, f"#id_itens-{row}-{field}_error").text
 
 
 def test_staff_walk(staff, live_server, cardiologista, paciente, aspirina, paracetamol, quimio, admin_user_):
