@@ -2,6 +2,7 @@
 pastes what the Authorize box asks for finds a patient's id on the first try."""
 
 import pytest
+from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from selenium.webdriver.common.by import By
 
@@ -14,7 +15,10 @@ def _css(driver, selector: str):
     return driver.find_element(By.CSS_SELECTOR, selector)
 
 
-def test_newcomer_authorizes_and_finds_a_patient(browser, live_server, prescritor, paciente):
+def test_newcomer_authorizes_and_finds_a_patient(browser, live_server, paciente):
+    # A flushed (transactional) database has lost the groups the migrations create.
+    prescritor = User.objects.create_user("integrador", password="senha-forte-123")
+    prescritor.groups.add(Group.objects.get_or_create(name="prescritor")[0])
     key = Token.objects.create(user=prescritor).key
     browser.delete_all_cookies()
     browser.get(f"{live_server.url}/api/docs/")
