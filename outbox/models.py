@@ -119,7 +119,7 @@ class SyncState(models.Model):
     mode = models.CharField("modo", max_length=10, choices=SyncMode.choices, default=SyncMode.TRIGGER)
     changed_at = models.DateTimeField("alterado em", default=timezone.now)
     # Celery mode: the broker the relays and workers must share (password masked), recorded by switch_sync_mode.
-    broker = models.CharField("broker", max_length=500, blank=True, default="")
+    broker = models.CharField("broker", max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "outbox_sync_state"
