@@ -21,7 +21,7 @@ class Medico(models.Model):
     nome = models.CharField("nome", max_length=200)
     especialidade = models.CharField("especialidade", max_length=50, choices=Especialidade.choices)
     crm = models.CharField("CRM", max_length=20, help_text="Normalizado: CRM e o número, ex.: CRM12345.")
-    crm_uf = models.CharField("UF do CRM", max_length=2, choices=UF_CHOICES, default=DEFAULT_UF)
+    crm_uf = models.CharField("UF do CRM", max_length=2, choices=UF_CHOICES, default=DEFAULT_UF, db_default=DEFAULT_UF)
     ativo = models.BooleanField("ativo", default=True)
 
     class Meta:

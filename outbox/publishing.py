@@ -31,11 +31,12 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
     return (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 
-def celery_publisher(app=None) -> Publisher:
+def celery_publisher(app=None, *, check_broker: Callable[[str], None] | None = None) -> Publisher:
     """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done).
 
     A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`;
-    the first call raises `outbox.sync_mode.BrokerMismatch` if the database's celery mode records another broker.
+    `check_broker(url)` runs before the first publish (the relay command passes
+    `outbox.sync_mode.check_broker`: the mode may have switched, with its broker, since the relay started).
     """
     if app is None:
         from hospital.celery import app
@@ -44,9 +45,7 @@ def celery_publisher(app=None) -> Publisher:
     checked = []
 
     def publish(events: Sequence[Claimed]) -> None:
-        if not checked:  # the mode may have switched to celery (with its broker) since the relay started
-            from outbox.sync_mode import check_broker
-
+        if check_broker is not None and not checked:
             check_broker(app.conf.broker_url)
             checked.append(True)
         try:

@@ -196,7 +196,7 @@ class Command(BaseCommand):
             else:
                 user = User.objects.create_user(username, f"{username}@hospital.example", password)
         if group and not user.groups.filter(name=group).exists():
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(Group.objects.get_or_create(name=group)[0])  # migrations create it; a flush drops it
         token, _ = Token.objects.get_or_create(user=user)
         self.tally["users", "created" if created else "found"] += 1
         return password, token.key, created

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from outbox import relay
+from outbox.publishing import celery_publisher
 from outbox.sync_mode import BrokerMismatch, check_broker, current_mode, display_broker, mode_line
 
 
@@ -41,7 +42,8 @@ class Command(BaseCommand):
                 f"message, LISTEN {relay.CHANNEL} + polling every {settings.OUTBOX_POLL_INTERVAL}s (Ctrl-C stops it); "
                 f"broker {display_broker(settings.CELERY_BROKER_URL)}"
             )
-        stats = relay.run(once=once, should_stop=lambda: stop["now"], log=self.stdout.write)
+        publish = celery_publisher(check_broker=check_broker)
+        stats = relay.run(once=once, publish=publish, should_stop=lambda: stop["now"], log=self.stdout.write)
         self.stdout.write(
             f"{stats.published} event(s) published in {stats.passes} pass(es); "
             f"{stats.failed} failure(s), {stats.dead_lettered} dead letter(s)"
