@@ -125,17 +125,11 @@ class ItemListApi(ReadApi, generics.ListAPIView):
         return selectors.item_list()
 
 
-class DocumentCursorPagination(ExamplePagination, CursorPagination):
+class DocumentCursorPagination(ItemCursorPagination):
     """Stable pages over the prescription documents, newest first."""
 
     ordering = selectors.DOCUMENT_ORDERING
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-    example_path, example_query = (
-        "/api/pharmacy/prescricoes/",
-        "cursor=cD0yMDIzLTA1LTIwKzE3JTNBMzAlM0EwMCUyQjAwJTNBMDA%3D",
-    )
+    example_path = "/api/pharmacy/prescricoes/"
 
 
 @extend_schema_view(
