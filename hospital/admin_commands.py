@@ -17,7 +17,18 @@ from hospital.errors import DomainError
 FORM_FIELDS = {"id_medico": "medico", "id_paciente": "paciente", "id_medicamento": "medicamento"}
 
 
-FIELD_LABELS = {"id_medicamento": "medicamento", "horario": "horário", "dosagem": "dosagem", "item_id": "item"}
+FIELD_LABELS = {
+    "id_medicamento": "medicamento",
+    "horario": "horário",
+    "dosagem": "dosagem",
+    "item_id": "item",
+    "id_prescricao": "prescrição",
+    "id_medico": "médico",
+    "id_paciente": "paciente",
+    "data_prescricao": "data da prescrição",
+    "crm_uf": "UF do CRM",
+    "prontuario": "prontuário",
+}
 
 
 def _describe(field: str) -> str:
@@ -42,6 +53,10 @@ class CommandModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deleting bypasses the domain; deactivate or cancel instead
 
+    def error_on_row(self, request, field: str) -> bool:
+        """True when an inline row shows this command error itself (not repeated at the top of the form)."""
+        return False
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # Django's version wraps this call in transaction.atomic(); our commands are durable.
         try:
@@ -56,11 +71,12 @@ class CommandModelAdmin(admin.ModelAdmin):
         error: DomainError | None = getattr(request, "command_error", None)
         if error is None:
             return form_class
+        on_form = [e for e in error.errors if not self.error_on_row(request, e.field)]
 
         class FormWithCommandErrors(form_class):
             def clean(self):
                 cleaned_data = super().clean()
-                for field_error in error.errors:
+                for field_error in on_form:
                     name = FORM_FIELDS.get(field_error.field, field_error.field)
                     if name in self.fields:
                         self.add_error(name, field_error.message)
@@ -70,13 +86,16 @@ class CommandModelAdmin(admin.ModelAdmin):
 
         return FormWithCommandErrors
 
-    def run_command_action(self, request, queryset, command, success: str) -> None:
-        """Run `command(obj)` for each selected object; report successes and refusals."""
+    def run_command_action(self, request, queryset, command, success: str, history: str) -> None:
+        """Run `command(obj)` for each selected object; report successes and refusals; log `history` for each."""
         done = 0
         for obj in queryset:
             try:
-                command(obj)
+                result = command(obj)
                 done += 1
+                position = getattr(result, "event_position", None)
+                suffix = f" (evento do outbox nº {position})" if position else ""
+                self.log_change(request, obj, f"{history}{suffix}.")
             except DomainError as error:
                 messages.error(request, f"{obj}: {error}")
         if done:

@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from hospital.authentication import explain_not_authenticated
 from hospital.errors import DomainError
 
 EVENT_POSITION_HEADER = "X-Event-Position"
@@ -59,8 +60,9 @@ def _domain_error_response(exc: DomainError) -> Response:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return _domain_error_response(exc)
+    exc = explain_not_authenticated(exc)
     if isinstance(exc, Http404):  # DRF converts these itself, after which they would miss the shaping below
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound("Não encontrado.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

@@ -1,11 +1,40 @@
 """The Celery application; workers apply outbox events to the read models."""
 
 import os
+import sys
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hospital.settings")
 
 app = Celery("hospital")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def refuse_another_broker(sender=None, **kwargs) -> None:
+    """A worker serves the broker the database's celery mode records, or does not start.
+
+    Exits (SystemExit: Celery logs and swallows ordinary exceptions of signal
+    handlers) when it would listen where the relays do not publish; starts
+    this checkout's embedded Redis when that is the broker and it is down.
+    """
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from outbox.sync_mode import BrokerMismatch, check_broker, mode_line
+
+    print(mode_line(), file=sys.stderr)
+    try:
+        check_broker(app.conf.broker_url)
+    except BrokerMismatch as exc:
+        print(f"refusing to run: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    if not os.environ.get("REDIS_URL"):
+        from hospital.embedded import ensure_redis
+
+        ensure_redis(settings.DATA_DIR)

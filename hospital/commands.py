@@ -12,6 +12,7 @@ from django.db import transaction
 
 from hospital import events, rules
 from hospital.errors import DomainError, ErrorCode, FieldError, NotFound
+from hospital.identifiers import DEFAULT_UF, normalize_prontuario, split_crm
 from hospital.models import Medicamento, Medico, Paciente
 
 
@@ -28,53 +29,88 @@ def _locked(model, pk: int, field: str, code: ErrorCode, label: str):
     return obj
 
 
-def _check_crm_free(crm: str, medico_id: int | None = None) -> list[FieldError]:
-    taken = Medico.objects.filter(crm__iexact=crm.strip()).exclude(pk=medico_id).exists()
+def _check_crm_free(crm: str, uf: str, medico_id: int | None = None) -> list[FieldError]:
+    taken = Medico.objects.filter(crm=crm, crm_uf=uf).exclude(pk=medico_id).exists()
     return (
-        [FieldError("crm", ErrorCode.CRM_TAKEN, f"O CRM {crm} já está cadastrado para outro médico.")] if taken else []
+        [FieldError("crm", ErrorCode.CRM_TAKEN, f"O {crm}/{uf} já está cadastrado para outro médico.")] if taken else []
     )
 
 
-def check_doctor_data(*, nome: str, especialidade: str, crm: str, medico_id: int | None = None) -> None:
-    """Raise `DomainError` listing every broken rule of a doctor's data."""
+def check_doctor_data(*, nome: str, especialidade: str, crm: str, crm_uf: str, medico_id: int | None = None) -> str:
+    """Raise `DomainError` listing every broken rule of a doctor's data; return the normalized CRM."""
+    crm_errors = rules.check_not_blank(crm, "crm", "o CRM") or rules.check_crm(crm, crm_uf)
+    normalized, _ = split_crm(crm)
     _raise_if(
         [
             *rules.check_not_blank(nome, "nome", "o nome do médico"),
             *rules.check_specialty(especialidade),
-            *rules.check_not_blank(crm, "crm", "o CRM"),
-            *(_check_crm_free(crm, medico_id) if (crm or "").strip() else []),
+            *crm_errors,
+            *(_check_crm_free(normalized, crm_uf, medico_id) if not crm_errors else []),
         ]
     )
+    return normalized
 
 
 @transaction.atomic(durable=True)
-def register_doctor(*, nome: str, especialidade: str, crm: str) -> Medico:
-    check_doctor_data(nome=nome, especialidade=especialidade, crm=crm)
-    medico = Medico.objects.create(nome=nome.strip(), especialidade=especialidade, crm=crm.strip())
+def register_doctor(*, nome: str, especialidade: str, crm: str, crm_uf: str = DEFAULT_UF) -> Medico:
+    """Register a doctor; the CRM is stored normalized ("crm 12.345" -> "CRM12345"), unique per state."""
+    crm_uf = (crm_uf or "").strip().upper()
+    normalized = check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, crm_uf=crm_uf)
+    medico = Medico.objects.create(nome=nome.strip(), especialidade=especialidade, crm=normalized, crm_uf=crm_uf)
     medico.event_position = events.medico_salvo(medico, created=True).position
     return medico
 
 
 @transaction.atomic(durable=True)
-def update_doctor(*, medico_id: int, nome: str, especialidade: str, crm: str, ativo: bool = True) -> Medico:
-    """Change a doctor; the read models show the new data on every row of theirs."""
+def update_doctor(
+    *, medico_id: int, nome: str, especialidade: str, crm: str, crm_uf: str | None = None, ativo: bool = True
+) -> Medico:
+    """Change a doctor (`crm_uf` None: keep it); the read models show the new data on every row of theirs."""
     medico = _locked(Medico, medico_id, "id_medico", ErrorCode.DOCTOR_NOT_FOUND, "Médico")
-    check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, medico_id=medico_id)
-    medico.nome, medico.especialidade, medico.crm, medico.ativo = nome.strip(), especialidade, crm.strip(), ativo
-    medico.save(update_fields=["nome", "especialidade", "crm", "ativo"])
+    crm_uf = (crm_uf or medico.crm_uf).strip().upper()
+    normalized = check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, crm_uf=crm_uf, medico_id=medico_id)
+    medico.nome, medico.especialidade, medico.crm, medico.crm_uf = nome.strip(), especialidade, normalized, crm_uf
+    medico.ativo = ativo
+    medico.save(update_fields=["nome", "especialidade", "crm", "crm_uf", "ativo"])
     medico.event_position = events.medico_salvo(medico, created=False).position
     return medico
 
 
-def check_patient_data(*, nome: str, data_nascimento: dt.date) -> None:
-    _raise_if([*rules.check_not_blank(nome, "nome", "o nome do paciente"), *rules.check_birth_date(data_nascimento)])
+def _check_prontuario_free(prontuario: str, paciente_id: int | None) -> list[FieldError]:
+    if not Paciente.objects.filter(prontuario=prontuario).exclude(pk=paciente_id).exists():
+        return []
+    return [
+        FieldError("prontuario", ErrorCode.RECORD_NUMBER_TAKEN, f"O prontuário {prontuario} já é de outro paciente.")
+    ]
+
+
+def check_patient_data(
+    *, nome: str, data_nascimento: dt.date, prontuario: str | None = None, paciente_id: int | None = None
+) -> None:
+    """Raise `DomainError` listing every broken rule of a patient's data (`prontuario` already normalized)."""
+    record_errors = rules.check_prontuario(prontuario)
+    _raise_if(
+        [
+            *rules.check_not_blank(nome, "nome", "o nome do paciente"),
+            *rules.check_birth_date(data_nascimento),
+            *record_errors,
+            *(_check_prontuario_free(prontuario, paciente_id) if prontuario and not record_errors else []),
+        ]
+    )
 
 
 @transaction.atomic(durable=True)
-def register_patient(*, nome: str, data_nascimento: dt.date, endereco: str | None = None) -> Paciente:
-    check_patient_data(nome=nome, data_nascimento=data_nascimento)
+def register_patient(
+    *, nome: str, data_nascimento: dt.date, endereco: str | None = None, prontuario: str | None = None
+) -> Paciente:
+    """Register a patient; `prontuario` (hospital record number) is optional, digits only, unique."""
+    prontuario = normalize_prontuario(prontuario)
+    check_patient_data(nome=nome, data_nascimento=data_nascimento, prontuario=prontuario)
     paciente = Paciente.objects.create(
-        nome=nome.strip(), data_nascimento=data_nascimento, endereco=(endereco or "").strip() or None
+        nome=nome.strip(),
+        data_nascimento=data_nascimento,
+        endereco=(endereco or "").strip() or None,
+        prontuario=prontuario,
     )
     paciente.event_position = events.paciente_salvo(paciente, created=True).position
     return paciente
@@ -82,13 +118,21 @@ def register_patient(*, nome: str, data_nascimento: dt.date, endereco: str | Non
 
 @transaction.atomic(durable=True)
 def update_patient(
-    *, paciente_id: int, nome: str, data_nascimento: dt.date, endereco: str | None = None, ativo: bool = True
+    *,
+    paciente_id: int,
+    nome: str,
+    data_nascimento: dt.date,
+    endereco: str | None = None,
+    ativo: bool = True,
+    prontuario: str | None = None,
 ) -> Paciente:
+    """Change a patient (`prontuario` None: keep the record number)."""
     paciente = _locked(Paciente, paciente_id, "id_paciente", ErrorCode.PATIENT_NOT_FOUND, "Paciente")
-    check_patient_data(nome=nome, data_nascimento=data_nascimento)
-    paciente.nome, paciente.data_nascimento = nome.strip(), data_nascimento
+    prontuario = normalize_prontuario(prontuario) or paciente.prontuario
+    check_patient_data(nome=nome, data_nascimento=data_nascimento, prontuario=prontuario, paciente_id=paciente_id)
+    paciente.nome, paciente.data_nascimento, paciente.prontuario = nome.strip(), data_nascimento, prontuario
     paciente.endereco, paciente.ativo = (endereco or "").strip() or None, ativo
-    paciente.save(update_fields=["nome", "data_nascimento", "endereco", "ativo"])
+    paciente.save(update_fields=["nome", "data_nascimento", "endereco", "ativo", "prontuario"])
     paciente.event_position = events.paciente_salvo(paciente, created=False).position
     return paciente
 

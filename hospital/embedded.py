@@ -239,17 +239,22 @@ def _redis_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
 
 
+def redis_url(data_dir: Path) -> str:
+    """The Kombu broker URL of `data_dir`'s embedded Redis, whether it runs or not (nothing is started)."""
+    return f"redis+socket://{_redis_socket(_redis_dir(Path(data_dir)))}"
+
+
 def ensure_redis(data_dir: Path) -> str:
     """Start the embedded Redis of `data_dir` unless it runs; return its Kombu broker URL."""
     redis_dir = _redis_dir(Path(data_dir))
     socket_path = _redis_socket(redis_dir)
     if _socket_alive(socket_path):
-        return f"redis+socket://{socket_path}"
+        return redis_url(data_dir)
     with _locked(Path(data_dir), "redis"):
         if not _socket_alive(socket_path):
             _start_redis(redis_dir, socket_path)
             started.add("redis")
-    return f"redis+socket://{socket_path}"
+    return redis_url(data_dir)
 
 
 def _start_redis(redis_dir: Path, socket_path: Path) -> None:

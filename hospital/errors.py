@@ -31,6 +31,10 @@ class ErrorCode(StrEnum):
     ITEM_NOT_FOUND = "item_inexistente"
     PRESCRIPTION_CANCELLED = "prescricao_cancelada"
     LAST_ITEM = "ultimo_item"
+    INVALID_CRM = "crm_invalido"
+    INVALID_UF = "uf_invalida"
+    INVALID_RECORD_NUMBER = "prontuario_invalido"
+    RECORD_NUMBER_TAKEN = "prontuario_duplicado"
 
 
 @dataclass(frozen=True)

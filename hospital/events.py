@@ -20,6 +20,7 @@ def medico_salvo(medico: Medico, *, created: bool) -> OutboxEvent:
             "nome": medico.nome,
             "especialidade": medico.especialidade,
             "crm": medico.crm,
+            "crm_uf": medico.crm_uf,
             "ativo": medico.ativo,
         },
     )
@@ -35,6 +36,7 @@ def paciente_salvo(paciente: Paciente, *, created: bool) -> OutboxEvent:
             "nome": paciente.nome,
             "data_nascimento": paciente.data_nascimento.isoformat(),
             "endereco": paciente.endereco,
+            "prontuario": paciente.prontuario,
             "ativo": paciente.ativo,
         },
     )

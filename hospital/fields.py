@@ -4,9 +4,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 HORARIO_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+HORARIO_SCHEMA = {
+    "type": "string",
+    "pattern": HORARIO_PATTERN,
+    "example": "08:00",
+    "description": "HH:MM, de 00:00 a 23:59",
+}
 
 
-@extend_schema_field({"type": "string", "pattern": HORARIO_PATTERN, "example": "08:00"})
+@extend_schema_field(HORARIO_SCHEMA)
 class HorarioField(serializers.TimeField):
     """A time of day as the API writes it, `HH:MM` (OpenAPI's `format: time` would promise seconds and an offset)."""
 
@@ -30,3 +36,11 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+@extend_schema_field(HORARIO_SCHEMA)
+class HorarioInputField(StrictCharField):
+    """A prescribed time as received: a JSON string (the command's rule checks `HH:MM` and answers its error)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=8, allow_blank=True, **kwargs)

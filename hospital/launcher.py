@@ -15,12 +15,14 @@ a grace period):
   not reload or fork twice behind the supervisor's back. Its WSGI app is
   wrapped in Django's static-files handler (what runserver uses), so the
   admin has its CSS without collectstatic or a separate web server.
-Before serving, the database's sync mode is aligned with READ_MODEL_SYNC
-(`manage.py switch_sync_mode`, a no-op when they match).
+  Its access log leaves out static files (`hospital.access_log`).
+Before serving, the database is switched to READ_MODEL_SYNC when that is set
+(`manage.py switch_sync_mode`, a no-op when they match); unset, the
+database's mode stays, and it decides which workers run.
 
 - `relay` (`manage.py outbox_relay`) and `worker` (`celery -A hospital
-  worker`): only when READ_MODEL_SYNC=celery (the worker alone with
-  READ_MODEL_SYNC=dualwrite).
+  worker`): only when the database is in celery mode (the worker alone with
+  READ_MODEL_SYNC=dualwrite, whose commands publish themselves).
 
 A process that exits on its own (crash, OOM kill, `kill -9`) is restarted
 while the others keep serving: what is left of its process group (a killed
@@ -94,6 +96,7 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    mode: str = "trigger"  # the database's sync mode, read once it is final (see run())
 
     # -- setup
 
@@ -102,8 +105,10 @@ class Stack:
         env = dict(os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="hospital.settings")
         if not os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = embedded.ensure_postgres(settings.DATA_DIR)
-        if settings.READ_MODEL_SYNC in {"celery", "dualwrite"}:
-            env["REDIS_URL"] = settings.REDIS_URL
+        if self.mode == "celery":
+            env["REDIS_URL"] = (
+                embedded.ensure_redis(settings.DATA_DIR) if not os.environ.get("REDIS_URL") else settings.REDIS_URL
+            )
         return env
 
     def plan(self) -> list[Child]:
@@ -119,12 +124,13 @@ class Stack:
                     "--graceful-timeout", "5",
                     "--no-control-socket",  # its default path is per user, shared by every checkout
                     "--access-logfile", "-",
+                    "--logger-class", "hospital.access_log.QuietStaticLogger",
                 ],
             ),
         ]  # fmt: skip
-        if settings.READ_MODEL_SYNC == "celery":
-            children.append(Child("relay", [python, manage, "outbox_relay"]))
-        if settings.READ_MODEL_SYNC in {"celery", "dualwrite"}:  # dual-write publishes from the commands: no relay
+        if self.mode == "celery":
+            if settings.READ_MODEL_SYNC != "dualwrite":  # dual-write publishes from the commands: no relay
+                children.append(Child("relay", [python, manage, "outbox_relay"]))
             children.append(Child("worker", [python, "-m", "celery", "-A", "hospital", "worker", "--loglevel", "INFO"]))
         return children
 
@@ -229,11 +235,11 @@ class Stack:
         )
         lines = [
             "",
-            f"  Serving on {url}/   (Ctrl-C stops everything)",
+            f"  Development server on {url}/   (Ctrl-C stops everything; deploy with the Procfile instead)",
             f"  Admin:       {url}/admin/        login admin / hospital-admin",
             f"  API docs:    {url}/api/docs/     token: POST {url}/api/auth/token/",
             "  API logins:  farmacia / hospital-farmacia (reads), prescritor / hospital-prescritor (writes)",
-            f"  Sync mode:   {settings.READ_MODEL_SYNC}    Database: {database}",
+            f"  Sync mode:   {self.mode} (from the database)    Database: {database}",
             f"  Replicas:    {os.environ.get('REPLICAS') or 0} (reads per database: {url}/api/pharmacy/status/)",
             "",
         ]
@@ -243,6 +249,8 @@ class Stack:
 
 def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) -> int:
     """Migrate, seed, serve until SIGINT/SIGTERM/SIGHUP; return the exit status."""
+    from outbox.sync_mode import current_mode, mode_line  # models: not importable when gunicorn loads this module
+
     stack = Stack(host=host, port=port, out=out)
 
     def request_stop(signum, _frame) -> None:
@@ -257,14 +265,15 @@ def run(*, host: str, port: int, seed: bool = True, out: TextIO = sys.stdout) ->
         if seed:
             stack.say("loading demo data (seed_demo)")
             call_command("seed_demo")
-        if not stack.stopping and "switch_sync_mode" in get_commands():
-            # The database records which mechanism maintains the read models; align it with
+        if not stack.stopping and settings.READ_MODEL_SYNC and "switch_sync_mode" in get_commands():
+            # The database records which mechanism maintains the read models (the one truth); switch it to
             # READ_MODEL_SYNC (a no-op when it already matches) before starting that mode's workers.
-            stack.say(f"sync mode: {settings.READ_MODEL_SYNC}")
             # Dual-write keeps the database in celery mode: the read-model triggers stand down, the worker projects.
-            call_command(
-                "switch_sync_mode", "celery" if settings.READ_MODEL_SYNC == "dualwrite" else settings.READ_MODEL_SYNC
-            )
+            target = "celery" if settings.READ_MODEL_SYNC == "dualwrite" else settings.READ_MODEL_SYNC
+            stack.say(f"switching the database to {target} (READ_MODEL_SYNC={settings.READ_MODEL_SYNC})")
+            call_command("switch_sync_mode", target)
+        stack.mode = current_mode()
+        stack.say(mode_line())
         connections.close_all()  # the children open their own
         if not stack.stopping:
             replicas = int(os.environ.get("REPLICAS") or 0)

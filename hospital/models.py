@@ -13,13 +13,15 @@ install them (`manage.py pgtrigger ls`).
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from hospital.identifiers import DEFAULT_UF, UF_CHOICES
 from hospital.specialties import Especialidade
 
 
 class Medico(models.Model):
     nome = models.CharField("nome", max_length=200)
     especialidade = models.CharField("especialidade", max_length=50, choices=Especialidade.choices)
-    crm = models.CharField("CRM", max_length=20, unique=True)
+    crm = models.CharField("CRM", max_length=20, help_text="Normalizado: CRM e o número, ex.: CRM12345.")
+    crm_uf = models.CharField("UF do CRM", max_length=2, choices=UF_CHOICES, default=DEFAULT_UF, db_default=DEFAULT_UF)
     ativo = models.BooleanField("ativo", default=True)
 
     class Meta:
@@ -33,16 +35,25 @@ class Medico(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(nome__regex=r"\S"), name="medico_nome_nao_vazio"),
             models.CheckConstraint(condition=models.Q(crm__regex=r"\S"), name="medico_crm_nao_vazio"),
+            models.UniqueConstraint(fields=["crm", "crm_uf"], name="medico_crm_uf_unico"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nome} ({self.crm})"
+        return f"{self.nome} ({self.crm}/{self.crm_uf})"
 
 
 class Paciente(models.Model):
     nome = models.CharField("nome", max_length=200)
     data_nascimento = models.DateField("data de nascimento")
     endereco = models.CharField("endereço", max_length=300, null=True, blank=True)
+    prontuario = models.CharField(
+        "prontuário",
+        max_length=12,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Número do prontuário: 4 a 12 dígitos.",
+    )
     ativo = models.BooleanField("ativo", default=True)
 
     class Meta:

@@ -3,8 +3,8 @@
 | variable | default | meaning |
 | --- | --- | --- |
 | DATABASE_URL | embedded PostgreSQL in .data/ | the PostgreSQL server of the write and read models |
-| REDIS_URL | embedded Redis in .data/ | the Celery broker (only used with READ_MODEL_SYNC=celery) |
-| READ_MODEL_SYNC | trigger | how read models follow the write model: trigger or celery |
+| REDIS_URL | embedded Redis in .data/ | the Celery broker (used in celery and dualwrite modes) |
+| READ_MODEL_SYNC | unset | the mode `make run` switches the database to (trigger, celery, dualwrite); unset: keep it |
 | DATABASE_REPLICA_URLS | (none) | comma-separated URLs of streaming replicas of DATABASE_URL for the query side |
 | SECRET_KEY | a development key | Django's signing key; set it in production |
 | DEBUG | 0 | Django debug mode (never on in production; API errors are JSON either way) |
@@ -33,9 +33,12 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-pr
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
-READ_MODEL_SYNC = os.environ.get("READ_MODEL_SYNC", "trigger").strip().lower()
-# dualwrite: the source article's dual-write, opt-in for comparison (outbox/dualwrite.py).
-if READ_MODEL_SYNC not in {"trigger", "celery", "dualwrite"}:
+# The database's mode row is the one truth about the sync mode (outbox.sync_mode.current_mode); this is only
+# the mode `make run` switches the database to before starting that mode's processes (None: keep the database's).
+# dualwrite (the source article's dual-write, opt-in for comparison, outbox/dualwrite.py) runs on the database's
+# celery mode: the commands of a process with READ_MODEL_SYNC=dualwrite publish their events themselves.
+READ_MODEL_SYNC = os.environ.get("READ_MODEL_SYNC", "").strip().lower() or None
+if READ_MODEL_SYNC not in {None, "trigger", "celery", "dualwrite"}:
     raise ValueError(f"READ_MODEL_SYNC must be 'trigger', 'celery' or 'dualwrite', not {READ_MODEL_SYNC!r}")
 
 INSTALLED_APPS = [
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "hospital.admin_language.AdminLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -137,7 +141,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns anonymous requests into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "hospital.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -153,25 +157,30 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prescrições hospitalares (CQRS)",
-    "DESCRIPTION": "Command endpoints for prescribers, read endpoints for the pharmacy.",
+    "DESCRIPTION": (
+        "Endpoints de comando para sistemas prescritores, de leitura para a farmácia e de cadastros (ids de "
+        "médicos, pacientes e medicamentos).\n\n**Autenticação, em três passos:** 1. `POST /api/auth/token/` "
+        'com `{"username": "...", "password": "..."}` devolve `{"token": "<chave>"}`; 2. clique em **Authorize** '
+        "e cole `Token <chave>`: a palavra `Token`, um espaço e a chave (só a chave dá 401); 3. use **Try it "
+        "out** em qualquer operação. Fora daqui, envie o cabeçalho `Authorization: Token <chave>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.openapi.document_errors"],
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
+    # Only the token in the docs' Authorize dialog: a newcomer pastes the token there, not a session cookie.
+    "AUTHENTICATION_WHITELIST": ["hospital.authentication.TokenAuthentication"],
 }
 
 
 def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL")
-    if url:
-        return url
-    if READ_MODEL_SYNC == "trigger":
-        return "redis://127.0.0.1:6379/0"  # never contacted in trigger mode
-    from hospital.embedded import ensure_redis
+    """REDIS_URL, else this checkout's embedded Redis (started by the relay, worker or `make run` in celery mode)."""
+    from hospital.embedded import redis_url
 
-    return ensure_redis(DATA_DIR)
+    return os.environ.get("REDIS_URL") or redis_url(DATA_DIR)
 
 
 REDIS_URL = _redis_url()

@@ -10,15 +10,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from hospital.auth import ObtainTokenView
+from hospital.landing import landing
 
 PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("api/commands/", include("prescriptions.urls")),
     path("api/pharmacy/", include("pharmacy.urls")),
     path("api/", include("prontuario.urls")),  # integracoes/ and prontuarios/
+    path("api/cadastros/", include("hospital.registry_urls")),
     path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **PUBLIC), name="docs"),
 ]

@@ -118,6 +118,8 @@ class SyncState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     mode = models.CharField("modo", max_length=10, choices=SyncMode.choices, default=SyncMode.TRIGGER)
     changed_at = models.DateTimeField("alterado em", default=timezone.now)
+    # Celery mode: the broker the relays and workers must share (password masked), recorded by switch_sync_mode.
+    broker = models.CharField("broker", max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "outbox_sync_state"

@@ -31,22 +31,28 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
     return (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 
-def celery_publisher(app=None) -> Publisher:
+def celery_publisher(app=None, *, check_broker: Callable[[str], None] | None = None) -> Publisher:
     """Publish one message per call through the Celery app; returns once Redis accepted it (LPUSH done).
 
-    A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`.
+    A broker that refuses, drops or (past `BROKER_SOCKET_TIMEOUT`) does not answer raises `BrokerUnavailable`;
+    `check_broker(url)` runs before the first publish (the relay command passes
+    `outbox.sync_mode.check_broker`: the mode may have switched, with its broker, since the relay started).
     """
     if app is None:
         from hospital.celery import app
 
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    checked = []
 
     def publish(events: Sequence[Claimed]) -> None:
+        if check_broker is not None and not checked:
+            check_broker(app.conf.broker_url)
+            checked.append(True)
         try:
             app.send_task(
                 TASK_NAME,
                 args=[[event.message() for event in events]],
-                argsrepr=f"[{len(events)} eventos: {events[0].id}..{events[-1].id}]",  # not a saferepr of them all
+                argsrepr=f"[{len(events)} events: {events[0].id}..{events[-1].id}]",  # not a saferepr of them all
                 retry=True,
                 retry_policy=policy,
             )

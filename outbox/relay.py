@@ -233,14 +233,14 @@ def run(
                         requeue_lost()
                 claimed = relay_batch(publish, stats=stats)
                 if outage:
-                    log(f"broker de volta após {outage} tentativa(s)")
+                    log(f"broker back after {outage} attempt(s)")
                 outage = 0
             except BrokerUnavailable as exc:
                 outage += 1
                 delay = min(
                     settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2 ** (outage - 1), BROKER_RETRY_MAX
                 )
-                log(f"broker indisponível ({exc}); nova tentativa em {delay:.1f}s")
+                log(f"broker unavailable ({exc}); retrying in {delay:.1f}s")
                 if once and outage >= 3:
                     stats.errors.append(str(exc))
                     break
@@ -265,7 +265,7 @@ def run(
                 last_purge = time.monotonic()
                 purged = purge()
                 if purged:
-                    log(f"{purged} evento(s) publicados há mais de {settings.OUTBOX_RETENTION_DAYS} dia(s) removidos")
+                    log(f"{purged} event(s) projected more than {settings.OUTBOX_RETENTION_DAYS} day(s) ago purged")
             if claimed:
                 retry = 0.0
             # A partial batch: what committed meanwhile has NOTIFYed (the wait returns at once) and

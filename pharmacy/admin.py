@@ -1,7 +1,12 @@
 """Admin of the read models: visible, filterable, never editable (only the sync writes them)."""
 
+import json
+
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from hospital.replicas.views import ReplicaAdminMixin
 from pharmacy import search
@@ -64,7 +69,6 @@ class MedicamentoFilter(_ShownEntityFilter):
 @admin.register(ItemDetalhado)
 class ItemDetalhadoAdmin(_ReadOnlyAdmin):
     list_display = (
-        "id",
         "id_prescricao",
         "data_prescricao",
         "nome_paciente",
@@ -81,28 +85,52 @@ class ItemDetalhadoAdmin(_ReadOnlyAdmin):
     list_per_page = 100
 
 
+class DocumentoPacienteFilter(_ShownEntityFilter):
+    title = "paciente"
+    parameter_name = "id_paciente"
+    id_column, name_column = "id_paciente", "documento__paciente__nome"
+
+
+class DocumentoMedicoFilter(_ShownEntityFilter):
+    title = "médico"
+    parameter_name = "id_medico"
+    id_column, name_column = "id_medico", "documento__medico__nome"
+
+
 @admin.register(PrescricaoDocumento)
 class PrescricaoDocumentoAdmin(_ReadOnlyAdmin):
-    list_display = ("id_prescricao", "data_prescricao", "status", "paciente", "medico", "medicamentos")
-    list_filter = ("status", "data_prescricao")
+    """The pharmacy's documents as staff read them: names, local dates, the JSON indented; the pharmacy's search."""
+
+    list_display = ("id_prescricao", "data_local", "paciente", "medico", "status", "medicamentos")
+    list_filter = ("status", DocumentoPacienteFilter, DocumentoMedicoFilter, "data_prescricao")
     date_hierarchy = "data_prescricao"
     # Shows the search box; the search itself is the pharmacy's (get_search_results).
     search_fields = ("documento",)
     search_help_text = (
         "Mesma busca da farmácia (/api/pharmacy/busca/): paciente, médico, CRM, medicamentos, endereço; "
-        "sem acentos, prefixos e erros de digitação servem."
+        "sem acentos, prefixos e erros de digitação servem; ou o número da prescrição."
     )
     show_full_result_count = False
+    fields = ("id_prescricao", "status", "motivo", "data_local", "paciente", "medico", "documento_formatado")
+    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("busca", "busca_texto")
 
     def get_search_results(self, request, queryset, search_term):
-        """The pharmacy's search (`pharmacy.search`): every word must match; the list keeps its own order."""
-        terms = search.parse_terms(search_term)
+        """The pharmacy's search (`pharmacy.search`): every word must match; a number also names a prescription."""
+        terms = search.parse_terms(search_term, using=queryset.db)
         if not terms:
             return queryset, False
-        return queryset.filter(pk__in=search.matching(terms).values("pk")), False
+        found = queryset.filter(pk__in=search.matching(terms, using=queryset.db).values("pk"))
+        term = search_term.strip()
+        if term.isdigit() and len(term) <= 18:
+            found |= queryset.filter(pk=int(term))
+        return found, False
+
+    @admin.display(description="data da prescrição", ordering="data_prescricao")
+    def data_local(self, obj: PrescricaoDocumento) -> str:
+        return date_format(localtime(obj.data_prescricao), "d/m/Y H:i")
 
     @admin.display(description="paciente")
     def paciente(self, obj: PrescricaoDocumento) -> str:
@@ -110,8 +138,18 @@ class PrescricaoDocumentoAdmin(_ReadOnlyAdmin):
 
     @admin.display(description="médico")
     def medico(self, obj: PrescricaoDocumento) -> str:
-        return f"{obj.documento['medico']['nome']} ({obj.documento['medico']['crm']})"
+        medico = obj.documento["medico"]
+        return f"{medico['nome']} ({medico['crm']})"
 
     @admin.display(description="medicamentos")
     def medicamentos(self, obj: PrescricaoDocumento) -> str:
-        return ", ".join(f"{m['nome']} {m['dosagem']} {m['horario']}" for m in obj.documento["medicamentos"])
+        return ", ".join(f"{m['nome']} {m['horario']}" for m in obj.documento["medicamentos"])
+
+    @admin.display(description="motivo do cancelamento")
+    def motivo(self, obj: PrescricaoDocumento) -> str:
+        return obj.documento.get("motivo_cancelamento") or "—"
+
+    @admin.display(description="documento (JSON da farmácia; datas em UTC)")
+    def documento_formatado(self, obj: PrescricaoDocumento) -> str:
+        text = json.dumps(obj.documento, indent=2, ensure_ascii=False)
+        return format_html('<pre class="documento" style="white-space:pre-wrap;margin:0">{}</pre>', text)

@@ -1,4 +1,4 @@
-"""Filters of the worklist endpoint (query parameters of `GET /api/pharmacy/itens/`)."""
+"""Query-string filters of the pharmacy's list endpoints (`GET /api/pharmacy/itens/`, `.../prescricoes/`)."""
 
 import datetime as dt
 import re
@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
-from pharmacy.models import ItemDetalhado
+from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
@@ -45,17 +45,20 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
-class ItemFilter(django_filters.FilterSet):
-    id_prescricao = IdFilter(help_text="Só os itens desta prescrição.")
-    id_paciente = IdFilter(help_text="Só os itens deste paciente.")
-    id_medico = IdFilter(help_text="Só os itens prescritos por este médico.")
-    id_medicamento = IdFilter(help_text="Só os itens deste medicamento.")
+class _PrescribedBetween(django_filters.FilterSet):
     data_prescricao__gte = InstantFilter(
         field_name="data_prescricao", lookup_expr="gte", help_text="Prescritos a partir deste instante (ISO 8601)."
     )
     data_prescricao__lte = InstantFilter(
         field_name="data_prescricao", lookup_expr="lte", help_text="Prescritos até este instante (ISO 8601)."
     )
+
+
+class ItemFilter(_PrescribedBetween):
+    id_prescricao = IdFilter(help_text="Só os itens desta prescrição.")
+    id_paciente = IdFilter(help_text="Só os itens deste paciente.")
+    id_medico = IdFilter(help_text="Só os itens prescritos por este médico.")
+    id_medicamento = IdFilter(help_text="Só os itens deste medicamento.")
 
     class Meta:
         model = ItemDetalhado
@@ -67,3 +70,15 @@ class ItemFilter(django_filters.FilterSet):
             "data_prescricao__gte",
             "data_prescricao__lte",
         ]
+
+
+class DocumentFilter(_PrescribedBetween):
+    id_paciente = IdFilter(help_text="Só as prescrições deste paciente.")
+    id_medico = IdFilter(help_text="Só as prescrições deste médico.")
+    status = django_filters.ChoiceFilter(
+        choices=[("ativa", "ativa"), ("cancelada", "cancelada")], help_text="ativa (dispensável) ou cancelada."
+    )
+
+    class Meta:
+        model = PrescricaoDocumento
+        fields = ["id_paciente", "id_medico", "status", "data_prescricao__gte", "data_prescricao__lte"]

@@ -124,6 +124,7 @@ class PrescricaoDocumento(models.Model):
         indexes = [
             GinIndex(fields=["busca"], name="vw_docs_busca"),
             GinIndex(OpClass(F("busca_texto"), name="gin_trgm_ops"), name="vw_docs_busca_trgm"),
+            models.Index(fields=["-data_prescricao", "-id_prescricao"], name="vw_docs_cursor"),  # the list's cursor
         ]
         triggers = [protect_read_model("protect_documentos")]
 

@@ -1,4 +1,4 @@
-"""Pagination of the worklist: stable cursor pages, with strict parameters."""
+"""Pagination of the pharmacy's lists (worklist, documents): stable cursor pages, with strict parameters."""
 
 import re
 
@@ -6,18 +6,21 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
+from hospital.api_docs import ExamplePagination
 from pharmacy import selectors
 
 CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
-class ItemCursorPagination(CursorPagination):
+class ItemCursorPagination(ExamplePagination, CursorPagination):
     """Stable pages over the worklist however it changes between requests.
 
     A `page_size` that is not a whole number from 1 to `max_page_size`, or a
     cursor that is not one of ours, is a 400 on that parameter (DRF would
     silently use the default size, and answer a bad cursor with a 404).
     """
+
+    example_path, example_query = "/api/pharmacy/itens/", "cursor=cD0yMDIzLTA1LTIwKzE3JTNBMzAlM0EwMCUyQjAwJTNBMDA%3D"
 
     ordering = selectors.ITEM_ORDERING
     page_size = 50
@@ -58,3 +61,10 @@ class ItemCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
         return parameters
+
+
+class DocumentCursorPagination(ItemCursorPagination):
+    """Stable pages over the prescription documents, newest first."""
+
+    ordering = selectors.DOCUMENT_ORDERING
+    example_path = "/api/pharmacy/prescricoes/"

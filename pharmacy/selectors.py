@@ -15,6 +15,10 @@ def item_list(*, using: str = DEFAULT_DB_ALIAS) -> QuerySet[ItemDetalhado]:
     return ItemDetalhado.objects.using(using).order_by(*ITEM_ORDERING)
 
 
+#: The documents' list order (newest prescription first), backed by the `vw_docs_cursor` index.
+DOCUMENT_ORDERING = ("-data_prescricao", "-id_prescricao")
+
+
 def document_list(*, using: str = DEFAULT_DB_ALIAS) -> QuerySet[PrescricaoDocumento]:
-    """Prescription documents (active and cancelled; see `status`) from `using`, without their search columns."""
-    return PrescricaoDocumento.objects.using(using).defer("busca", "busca_texto")
+    """Prescription documents (active and cancelled: see `status`) from `using`, newest first, no search columns."""
+    return PrescricaoDocumento.objects.using(using).defer("busca", "busca_texto").order_by(*DOCUMENT_ORDERING)

@@ -95,6 +95,9 @@ class PrescriptionDocumentSerializer(serializers.Serializer):
     id_prescricao = serializers.IntegerField()
     data_prescricao = serializers.DateTimeField(help_text="ISO 8601, UTC (Z).")
     status = serializers.ChoiceField(choices=["ativa", "cancelada"], help_text="Dispense somente se `ativa`.")
+    motivo_cancelamento = serializers.CharField(
+        required=False, help_text="Só em prescrições canceladas: por que foram canceladas."
+    )
     medico = _MedicoSerializer()
     paciente = _PacienteSerializer()
     medicamentos = _MedicamentoSerializer(many=True)
@@ -118,8 +121,8 @@ class ReplicaStatusSerializer(serializers.Serializer):
 
 
 class SyncStatusSerializer(serializers.Serializer):
-    mode = serializers.CharField(help_text="READ_MODEL_SYNC configurado: trigger ou celery.")
-    database_mode = serializers.CharField(help_text="Modo vigente no banco: trigger ou celery.")
+    mode = serializers.CharField(help_text="Modo de sincronização em vigor (o do banco): trigger ou celery.")
+    database_mode = serializers.CharField(help_text="O mesmo que `mode` (mantido por compatibilidade).")
     backlog = serializers.IntegerField(help_text="Eventos ainda não aplicados aos modelos de leitura.")
     unpublished = serializers.IntegerField(help_text="Eventos ainda não entregues ao broker.")
     oldest_pending_at = serializers.DateTimeField(allow_null=True)

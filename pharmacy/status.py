@@ -1,7 +1,8 @@
 """Sync status: the one computation behind `GET /api/pharmacy/status/` and `manage.py sync_status`.
 
-- `mode`: the configured `READ_MODEL_SYNC`; `database_mode`: the mode the
-  database is in right now (`outbox_sync_state`, switched by the outbox app).
+- `mode`: the mode in effect, the database's (`outbox_sync_state`, switched
+  by the outbox app; the one truth); `database_mode`: the same, kept for
+  clients that read it.
 - `backlog`: events not yet applied to the read models (neither projected nor
   dead-lettered); `unpublished`: events the relay has not handed to the
   broker; `oldest_pending_age_seconds`: age of the oldest backlog event
@@ -17,7 +18,6 @@ Costs one query.
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -66,7 +66,7 @@ def sync_status() -> SyncStatus:
     oldest = stats["oldest_pending_at"]
     db_mode = stats["mode"] or "trigger"
     return SyncStatus(
-        mode=settings.READ_MODEL_SYNC,
+        mode=db_mode,
         database_mode=db_mode,
         backlog=stats["backlog"],
         unpublished=stats["unpublished"],

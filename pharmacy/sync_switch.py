@@ -51,17 +51,19 @@ def switch_mode(
     *,
     do_rebuild: bool = True,
     timeout: float = 300.0,
+    broker: str = "",
     log: Callable[[str], None] = print,
 ) -> SwitchReport:
+    """Switch to `target` (recording `broker` with celery mode, see `outbox.sync_mode.set_mode`)."""
     previous = current_mode()
-    xmax = set_mode(target)
-    log(f"modo do banco: {previous} -> {target}")
+    xmax = set_mode(target, broker=broker)
+    log(f"database mode: {previous} -> {target}")
     wait_for_horizon(xmax, timeout=timeout, log=log)
     caught_up = projector.catch_up(upto=_last_position())
-    log(f"{caught_up} evento(s) pendente(s) aplicados")
+    log(f"{caught_up} pending event(s) applied")
     batches = 0
     if do_rebuild:
-        batches = rebuild(progress=lambda p: log(f"rebuild: lote {p.batch}/{p.batches}"))
+        batches = rebuild(progress=lambda p: log(f"rebuild: batch {p.batch}/{p.batches}"))
     drift = find_drift()
     if drift:
         # Writes made during the steps above (celery mode: their events may still be in flight).

@@ -107,7 +107,7 @@ ITENS = [
     CLEAR,
 ]
 
-# prescricoes: doctor, patient, date and status of a prescription.
+# prescricoes: doctor, patient, date, status and cancellation reason of a prescription.
 PRESCRICOES = [
     _sync(
         "pharmacy_sync_ins",
@@ -129,8 +129,8 @@ PRESCRICOES = [
             SELECT n.id FROM novos n
             LEFT JOIN antigos o ON o.id = n.id
             WHERE o.id IS NULL
-               OR (o.id_medico, o.id_paciente, o.data_prescricao, o.status)
-                  IS DISTINCT FROM (n.id_medico, n.id_paciente, n.data_prescricao, n.status)
+               OR (o.id_medico, o.id_paciente, o.data_prescricao, o.status, o.motivo_cancelamento)
+                  IS DISTINCT FROM (n.id_medico, n.id_paciente, n.data_prescricao, n.status, n.motivo_cancelamento)
             UNION
             SELECT o.id FROM antigos o WHERE NOT EXISTS (SELECT 1 FROM novos n WHERE n.id = o.id)));
         """,

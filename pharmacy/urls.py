@@ -11,6 +11,7 @@ if "bigint" not in get_converters():  # also registered by prescriptions.urls
 
 urlpatterns = [
     path("itens/", views.ItemListApi.as_view(), name="pharmacy-items"),
+    path("prescricoes/", views.DocumentListApi.as_view(), name="pharmacy-documents"),
     path("prescricoes/<bigint:prescricao_id>/", views.DocumentDetailApi.as_view(), name="pharmacy-document"),
     path("status/", views.StatusApi.as_view(), name="pharmacy-status"),
     path("busca/", search_api.SearchApi.as_view(), name="pharmacy-search"),

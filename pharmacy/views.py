@@ -7,27 +7,86 @@ With read replicas the item and document reads run on one
 would be as old as the replica) and adds each replica's lag.
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hospital.api_docs import (
+    ASPIRINA,
+    DATA_PRESCRICAO,
+    DOCUMENTO,
+    MEDICO,
+    PACIENTE,
+    UNAUTHENTICATED,
+    error,
+    error_example,
+    forbidden,
+)
 from hospital.permissions import CanReadPharmacy
 from hospital.query_params import KnownQueryParametersMixin
 from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
 from hospital.replicas.health import replica_status
 from hospital.replicas.views import ReplicaReadMixin
 from pharmacy import selectors
-from pharmacy.filters import ItemFilter
-from pharmacy.pagination import ItemCursorPagination
+from pharmacy.filters import DocumentFilter, ItemFilter
+from pharmacy.pagination import DocumentCursorPagination, ItemCursorPagination
 from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
 from pharmacy.status import sync_status
 
 ERRORS = {
-    401: OpenApiResponse(description="Não autenticado."),
-    403: OpenApiResponse(description="Usuário sem permissão de leitura (grupo 'farmacia')."),
-    503: OpenApiResponse(description="X-Read-After: a projeção ainda não chegou à posição pedida (veja Retry-After)."),
+    401: UNAUTHENTICATED,
+    403: forbidden("Somente a farmácia (grupo 'farmacia'), prescritores ou a equipe podem consultar."),
+    503: error(
+        "X-Read-After: a projeção ainda não chegou à posição pedida (veja Retry-After).",
+        error_example(
+            "Projeção atrasada",
+            503,
+            "Os modelos de leitura ainda não refletem essa posição; tente de novo em instantes.",
+            "projecao_atrasada",
+        ),
+    ),
 }
+NOT_FOUND = error(
+    "Prescrição inexistente (ou sem itens).",
+    error_example("Prescrição inexistente", 404, "Não encontrado.", "not_found"),
+)
+WORKLIST_ROW = {
+    "id": 1,
+    "id_prescricao": 1,
+    "data_prescricao": DATA_PRESCRICAO,
+    "id_medico": MEDICO["id_medico"],
+    "nome_medico": MEDICO["nome"],
+    "especialidade_medico": MEDICO["especialidade"],
+    "crm_medico": MEDICO["crm"],
+    "id_paciente": PACIENTE["id_paciente"],
+    "nome_paciente": PACIENTE["nome"],
+    "data_nascimento_paciente": PACIENTE["data_nascimento"],
+    "endereco_paciente": PACIENTE["endereco"],
+    "id_medicamento": ASPIRINA["id_medicamento"],
+    "nome_medicamento": ASPIRINA["nome"],
+    "descricao_medicamento": "Analgésico e anti-inflamatório",
+    "horario": ASPIRINA["horario"],
+    "dosagem": ASPIRINA["dosagem"],
+}
+STATUS = {
+    "mode": "trigger",
+    "database_mode": "trigger",
+    "backlog": 0,
+    "unpublished": 0,
+    "oldest_pending_at": None,
+    "oldest_pending_age_seconds": None,
+    "dead_letters": 0,
+    "last_position": 57,
+    "projection_position": 57,
+    "lag_events": 0,
+}
+
+
+def _example(name: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=["200"])
+
+
 READ_AFTER = OpenApiParameter(
     READ_AFTER_HEADER,
     str,
@@ -54,6 +113,7 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
         parameters=[READ_AFTER],
         summary="Fila da farmácia: um item por medicamento prescrito (prescrições ativas)",
         responses={200: WorklistItemSerializer(many=True), **ERRORS},
+        examples=[_example("Aspirina 100mg às 08:00 de Maria Oliveira", WORKLIST_ROW)],
     )
 )
 class ItemListApi(ReadApi, generics.ListAPIView):
@@ -69,12 +129,27 @@ class ItemListApi(ReadApi, generics.ListAPIView):
     get=extend_schema(
         tags=["pharmacy"],
         parameters=[READ_AFTER],
+        summary="Documentos de prescrição, com filtros (paciente, médico, situação, período)",
+        responses={200: PrescriptionDocumentSerializer(many=True), **ERRORS},
+        examples=[_example("A prescrição do artigo", DOCUMENTO)],
+    )
+)
+class DocumentListApi(ReadApi, generics.ListAPIView):
+    serializer_class = PrescriptionDocumentSerializer
+    filterset_class = DocumentFilter
+    pagination_class = DocumentCursorPagination
+
+    def get_queryset(self):
+        return selectors.document_list(using=self.read_db)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["pharmacy"],
+        parameters=[READ_AFTER],
         summary="Documento da prescrição",
-        responses={
-            200: PrescriptionDocumentSerializer,
-            **ERRORS,
-            404: OpenApiResponse(description="Prescrição inexistente (ou sem itens)."),
-        },
+        responses={200: PrescriptionDocumentSerializer, **ERRORS, 404: NOT_FOUND},
+        examples=[_example("A prescrição do artigo", DOCUMENTO)],
     )
 )
 class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
@@ -95,6 +170,7 @@ class StatusApi(ReadAfterMixin, APIView):
         parameters=[READ_AFTER],
         summary="Estado da sincronização dos modelos de leitura",
         responses={200: SyncStatusSerializer, **ERRORS},
+        examples=[_example("Em dia, modo trigger", STATUS)],
     )
     def get(self, request):
         return Response(SyncStatusSerializer(sync_status().as_dict() | replica_status()).data)

@@ -11,7 +11,7 @@ import datetime as dt
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from hospital.fields import HorarioField, StrictCharField, StrictIntegerField
+from hospital.fields import HorarioField, HorarioInputField, StrictCharField, StrictIntegerField
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
 
@@ -20,7 +20,7 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids cannot exist, refuse them as
 
 class ItemInputSerializer(serializers.Serializer):
     id_medicamento = StrictIntegerField(min_value=1, max_value=MAX_ID)
-    horario = StrictCharField(max_length=8, allow_blank=True, help_text="HH:MM, de 00:00 a 23:59")
+    horario = HorarioInputField()
     dosagem = StrictCharField(max_length=100, allow_blank=True, help_text="ex.: 100mg")
 
 
@@ -60,7 +60,9 @@ class PrescriptionCreateInputSerializer(serializers.Serializer):
 
 
 class CancelInputSerializer(serializers.Serializer):
-    motivo = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    motivo = StrictCharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="Por que a prescrição é cancelada."
+    )
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):

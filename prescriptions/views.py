@@ -7,12 +7,13 @@ the result, the outbox position of the command's event in
 Domain errors become 400/404/409 in `hospital.api.exception_handler`.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospital.api import EVENT_POSITION_HEADER
+from hospital.api_docs import DATA_PRESCRICAO, UNAUTHENTICATED, error, error_example, forbidden
 from hospital.permissions import CanWritePrescriptions
 from hospital.replicas import token
 from prescriptions import commands
@@ -26,13 +27,92 @@ from prescriptions.serializers import (
     to_item_input,
 )
 
+REFUSED = error(
+    "Entrada inválida ou regra de domínio violada; nada foi gravado.",
+    error_example(
+        "Medicamento restrito a outra especialidade",
+        400,
+        "Ciclofosfamida só pode ser prescrito por: Oncologia; a especialidade do médico é Cardiologia.",
+        "regra_de_dominio_violada",
+        {
+            "medicamentos[0].id_medicamento": [
+                {
+                    "code": "especialidade_nao_autorizada",
+                    "message": "Ciclofosfamida só pode ser prescrito por: Oncologia; a especialidade do médico é "
+                    "Cardiologia.",
+                }
+            ]
+        },
+    ),
+    error_example(
+        "Horário fora do formato HH:MM",
+        400,
+        "Horário inválido: use HH:MM, de 00:00 a 23:59.",
+        "regra_de_dominio_violada",
+        {
+            "medicamentos[0].horario": [
+                {"code": "horario_invalido", "message": "Horário inválido: use HH:MM, de 00:00 a 23:59."}
+            ]
+        },
+    ),
+)
 ERRORS = {
-    400: OpenApiResponse(description="Entrada inválida ou regra de domínio violada; nada foi gravado."),
-    401: OpenApiResponse(description="Não autenticado."),
-    403: OpenApiResponse(description="Usuário sem permissão de escrita."),
+    400: REFUSED,
+    401: UNAUTHENTICATED,
+    403: forbidden("Somente prescritores (grupo 'prescritor') ou a equipe podem alterar prescrições."),
 }
-NOT_FOUND = {404: OpenApiResponse(description="Prescrição ou item inexistente.")}
-CANCELLED = {409: OpenApiResponse(description="A prescrição está cancelada.")}
+NOT_FOUND = {
+    404: error(
+        "Prescrição ou item inexistente.",
+        error_example(
+            "Prescrição inexistente",
+            404,
+            "Prescrição 999 não existe.",
+            "nao_encontrado",
+            {"id_prescricao": [{"code": "prescricao_inexistente", "message": "Prescrição 999 não existe."}]},
+        ),
+    )
+}
+CANCELLED = {
+    409: error(
+        "A prescrição está cancelada.",
+        error_example(
+            "Prescrição cancelada",
+            409,
+            "A prescrição 1 está cancelada e não pode ser alterada.",
+            "conflito_de_estado",
+            {
+                "id_prescricao": [
+                    {
+                        "code": "prescricao_cancelada",
+                        "message": "A prescrição 1 está cancelada e não pode ser alterada.",
+                    }
+                ]
+            },
+        ),
+    )
+}
+
+ITEM_ASPIRINA = {"id": 1, "id_prescricao": 1, "id_medicamento": 1, "horario": "08:00", "dosagem": "100mg"}
+ITEM_PARACETAMOL = {"id": 2, "id_prescricao": 1, "id_medicamento": 2, "horario": "20:00", "dosagem": "500mg"}
+PRESCRIPTION = {
+    "id_prescricao": 1,
+    "id_medico": 1,
+    "id_paciente": 1,
+    "data_prescricao": DATA_PRESCRICAO,
+    "status": "ativa",
+    "cancelada_em": None,
+    "motivo_cancelamento": "",
+    "medicamentos": [ITEM_ASPIRINA, ITEM_PARACETAMOL],
+}
+
+
+def _request(name: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+def _response(name: str, value: dict, status_code: int) -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[str(status_code)])
 
 
 def _with_position(response: Response, position: int | None) -> Response:
@@ -55,10 +135,25 @@ class CommandApi(APIView):
 
 class PrescriptionCreateApi(CommandApi):
     @extend_schema(
-        request=PrescriptionCreateInputSerializer,
+        request={"application/json": PrescriptionCreateInputSerializer},
         responses={201: PrescriptionOutputSerializer, **ERRORS},
         tags=["commands"],
         summary="Criar uma prescrição com seus medicamentos",
+        examples=[
+            _request(
+                "A prescrição do artigo (Dr. João Silva para Maria Oliveira)",
+                {
+                    "id_medico": 1,
+                    "id_paciente": 1,
+                    "data_prescricao": DATA_PRESCRICAO,
+                    "medicamentos": [
+                        {"id_medicamento": 1, "horario": "08:00", "dosagem": "100mg"},
+                        {"id_medicamento": 2, "horario": "20:00", "dosagem": "500mg"},
+                    ],
+                },
+            ),
+            _response("Prescrição criada", PRESCRIPTION, 201),
+        ],
     )
     def post(self, request):
         serializer = PrescriptionCreateInputSerializer(data=request.data)
@@ -76,10 +171,14 @@ class PrescriptionCreateApi(CommandApi):
 
 class ItemAddApi(CommandApi):
     @extend_schema(
-        request=ItemInputSerializer,
+        request={"application/json": ItemInputSerializer},
         responses={201: ItemOutputSerializer, **ERRORS, **NOT_FOUND, **CANCELLED},
         tags=["commands"],
         summary="Adicionar um medicamento a uma prescrição",
+        examples=[
+            _request("Paracetamol 500mg às 20:00", {"id_medicamento": 2, "horario": "20:00", "dosagem": "500mg"}),
+            _response("Item adicionado", ITEM_PARACETAMOL, 201),
+        ],
     )
     def post(self, request, prescricao_id: int):
         serializer = ItemInputSerializer(data=request.data)
@@ -96,6 +195,7 @@ class ItemRemoveApi(CommandApi):
         responses={200: PrescriptionOutputSerializer, **ERRORS, **NOT_FOUND, **CANCELLED},
         tags=["commands"],
         summary="Retirar um medicamento de uma prescrição",
+        examples=[_response("Paracetamol retirado", {**PRESCRIPTION, "medicamentos": [ITEM_ASPIRINA]}, 200)],
     )
     def delete(self, request, prescricao_id: int, item_id: int):
         prescricao = commands.remove_item(prescricao_id=prescricao_id, item_id=item_id)
@@ -104,10 +204,23 @@ class ItemRemoveApi(CommandApi):
 
 class PrescriptionCancelApi(CommandApi):
     @extend_schema(
-        request=CancelInputSerializer,
+        request={"application/json": CancelInputSerializer},
         responses={200: PrescriptionOutputSerializer, **ERRORS, **NOT_FOUND, **CANCELLED},
         tags=["commands"],
-        summary="Cancelar uma prescrição (sai da lista de trabalho da farmácia)",
+        summary="Cancelar uma prescrição com o motivo (sai da lista de trabalho da farmácia)",
+        examples=[
+            _request("Cancelar com o motivo", {"motivo": "Paciente alérgica a AAS; prescrição substituída."}),
+            _response(
+                "Prescrição cancelada",
+                {
+                    **PRESCRIPTION,
+                    "status": "cancelada",
+                    "cancelada_em": "2023-05-21T12:00:00Z",
+                    "motivo_cancelamento": "Paciente alérgica a AAS; prescrição substituída.",
+                },
+                200,
+            ),
+        ],
     )
     def post(self, request, prescricao_id: int):
         serializer = CancelInputSerializer(data=request.data)

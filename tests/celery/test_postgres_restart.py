@@ -155,7 +155,7 @@ def test_postgres_restart_under_running_web_relay_and_worker(private_postgres, p
 
         # A relay (re)started while the database is down waits for it rather than exiting.
         late_relay = stack.relay("r2")
-        waiting = lambda: "banco indisponível" in (tmp_path / "r2.log").read_text()  # noqa: E731
+        waiting = lambda: "database unavailable" in (tmp_path / "r2.log").read_text()  # noqa: E731
         _wait(lambda: waiting() or late_relay.poll() is not None, 60, "r2 to wait for the database", stack)
         assert late_relay.poll() is None, f"a relay started while the database is down exited\n{stack.logs()}"
         private_postgres.start()

@@ -36,7 +36,7 @@ def test_round_trip_trigger_celery_trigger_keeps_every_write(world, capsys):
     assert not find_drift()
     call_command("verify_read_model")
     out = capsys.readouterr().out
-    assert "modo trigger ativo" in out
+    assert "mode trigger in effect" in out
 
     _write(world, 4)  # triggers are back
     assert not find_drift()
@@ -44,4 +44,4 @@ def test_round_trip_trigger_celery_trigger_keeps_every_write(world, capsys):
 
 def test_switching_to_the_current_mode_is_a_no_op(transactional_db, capsys):
     call_command("switch_sync_mode", "trigger")
-    assert "nada a fazer" in capsys.readouterr().out
+    assert "nothing to do" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.admin.models import LogEntry
 
 from outbox.models import OutboxEvent
 from prescriptions.models import Prescricao, StatusPrescricao
@@ -65,7 +66,12 @@ def test_admin_shows_the_commands_message_and_saves_nothing(staff_client, cardio
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Linha 1 (medicamento): Ciclofosfamida só pode ser prescrito por: Oncologia" in page
+    row_error = (
+        '<ul class="errorlist" id="id_itens-0-medicamento_error">'
+        "<li>Ciclofosfamida só pode ser prescrito por: Oncologia; a especialidade do médico é Cardiologia.</li></ul>"
+    )
+    assert row_error in page  # in the item's row, above its medication select
+    assert "Linha 1 (medicamento)" not in page  # on its row, not repeated at the top
     assert "Nada foi gravado" in page
     assert not Prescricao.objects.exists()
 
@@ -102,7 +108,8 @@ def test_admin_change_adds_and_removes_items_atomically(staff_client, article_pr
         url, {**form, **inline([*existing, {"medicamento": quimio.pk, "horario": "10:00", "dosagem": "1"}], initial=2)}
     )
     assert refused.status_code == 200
-    assert "só pode ser prescrito por: Oncologia" in refused.content.decode()
+    # The doctor is fixed on a saved prescription: a medication of another specialty is not even offered.
+    assert "Faça uma escolha válida" in refused.content.decode()
     assert article_prescription.itens.count() == 2  # the deletion was not applied either
 
     accepted = staff_client.post(
@@ -114,26 +121,38 @@ def test_admin_change_adds_and_removes_items_atomically(staff_client, article_pr
     assert items == [(dt.time(12), "50mg"), (dt.time(20), "500mg")]
 
 
-def test_admin_cancel_action(staff_client, article_prescription):
-    response = staff_client.post(
-        "/admin/prescriptions/prescricao/",
-        {"action": "cancelar", "_selected_action": [article_prescription.pk]},
-    )
-    assert response.status_code == 302
+def test_admin_cancel_asks_for_a_reason_then_cancels_and_logs_it(staff_client, article_prescription):
+    url = f"/admin/prescriptions/prescricao/{article_prescription.pk}/cancelar/"
+    assert "Motivo do cancelamento" in staff_client.get(url).content.decode()
+    refused = staff_client.post(url, {"motivo": "  "})
+    assert refused.status_code == 200 and "Este campo é obrigatório." in refused.content.decode()
     article_prescription.refresh_from_db()
-    assert article_prescription.status == StatusPrescricao.CANCELADA
+    assert article_prescription.status == StatusPrescricao.ATIVA
+    done = staff_client.post(url, {"motivo": "Paciente alérgica a AAS"})
+    assert done.status_code == 302
+    article_prescription.refresh_from_db()
+    assert (article_prescription.status, article_prescription.motivo_cancelamento) == (
+        "cancelada",
+        "Paciente alérgica a AAS",
+    )
+    event = OutboxEvent.objects.get(event_type="PrescricaoCancelada", aggregate_id=article_prescription.pk)
+    entry = LogEntry.objects.get(object_id=str(article_prescription.pk))
+    assert entry.get_change_message() == f"Cancelada. Motivo: Paciente alérgica a AAS (evento do outbox nº {event.pk})."
 
 
 def test_admin_registers_a_doctor_and_reports_a_taken_crm(staff_client, cardiologista):
     ok = staff_client.post(
-        "/admin/hospital/medico/add/", {"nome": "Dra. Lia", "especialidade": "Pediatria", "crm": "CRM777"}
+        "/admin/hospital/medico/add/",
+        {"nome": "Dra. Lia", "especialidade": "Pediatria", "crm": "crm 777", "crm_uf": "SP"},
     )
     assert ok.status_code == 302
     assert OutboxEvent.objects.filter(event_type="MedicoCadastrado", payload__crm="CRM777").exists()
     taken = staff_client.post(
-        "/admin/hospital/medico/add/", {"nome": "Dr. Outro", "especialidade": "Pediatria", "crm": "CRM12345"}
+        "/admin/hospital/medico/add/",
+        {"nome": "Dr. Outro", "especialidade": "Pediatria", "crm": "CRM-12.345", "crm_uf": "SP"},
     )
     assert taken.status_code == 200
+    assert "O CRM12345/SP já está cadastrado para outro médico." in taken.content.decode()
 
 
 def test_non_staff_cannot_use_the_admin(client, prescritor):

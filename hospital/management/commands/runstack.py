@@ -10,7 +10,8 @@ from hospital import launcher
 class Command(BaseCommand):
     help = (
         "Apply migrations, load the demo data, then run gunicorn on http://$HOST:$PORT "
-        "(and, with READ_MODEL_SYNC=celery, the outbox relay and a Celery worker) until Ctrl-C."
+        "(and, in celery mode, the outbox relay and a Celery worker) until Ctrl-C. A development server: "
+        "deployments run the Procfile. READ_MODEL_SYNC, when set, switches the database to that mode first."
     )
 
     def add_arguments(self, parser) -> None:

@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from hospital import commands as master
 from hospital.models import Medicamento, Medico, Paciente
 from hospital.specialties import Especialidade as E
+from outbox.sync_mode import mode_line
 from prescriptions import commands
 from prescriptions.models import Prescricao
 from prescriptions.rules import ItemInput
@@ -71,6 +72,10 @@ MEDICATIONS = [
     ("Atorvastatina", "Hipolipemiante", ()),
     ("Ondansetrona", "Antiemético", ()),
 ]
+
+
+# Hospital record numbers (prontuários) of the demo patients, in the order above.
+PRONTUARIOS = ["102030", "102031", "102032", "102033", "102034", "102035", "102036", "102037", "102038", "102039"]
 
 
 def _at(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -142,9 +147,14 @@ class Command(BaseCommand):
     help = "Load the demo data (the source article's example included); safe to run again."
 
     def handle(self, *args, **options) -> None:
+        self.stdout.write(mode_line())
         self.tally: Counter[tuple[str, str]] = Counter()
+        self.cancelled = 0
         doctors = {crm: self._doctor(nome, esp, crm) for nome, esp, crm in DOCTORS}
-        patients = {nome: self._patient(nome, born, endereco) for nome, born, endereco in PATIENTS}
+        patients = {
+            nome: self._patient(nome, born, endereco, prontuario)
+            for (nome, born, endereco), prontuario in zip(PATIENTS, PRONTUARIOS, strict=True)
+        }
         medications = {nome: self._medication(nome, desc, allowed) for nome, desc, allowed in MEDICATIONS}
         for crm, paciente, when, items, cancelled in PRESCRIPTIONS:
             self._prescription(doctors[crm], patients[paciente], when, items, medications, cancelled)
@@ -159,22 +169,24 @@ class Command(BaseCommand):
 
     def _doctor(self, nome: str, especialidade: str, crm: str) -> Medico:
         found = Medico.objects.filter(crm=crm).first()
-        self.tally["médicos", "found" if found else "created"] += 1
+        self.tally["doctors", "found" if found else "created"] += 1
         return found or master.register_doctor(nome=nome, especialidade=especialidade, crm=crm)
 
-    def _patient(self, nome: str, born: dt.date, endereco: str | None) -> Paciente:
+    def _patient(self, nome: str, born: dt.date, endereco: str | None, prontuario: str) -> Paciente:
         found = Paciente.objects.filter(nome=nome, data_nascimento=born).order_by("pk").first()
-        self.tally["pacientes", "found" if found else "created"] += 1
-        return found or master.register_patient(nome=nome, data_nascimento=born, endereco=endereco)
+        self.tally["patients", "found" if found else "created"] += 1
+        return found or master.register_patient(
+            nome=nome, data_nascimento=born, endereco=endereco, prontuario=prontuario
+        )
 
     def _medication(self, nome: str, descricao: str, allowed: tuple[str, ...]) -> Medicamento:
         found = Medicamento.objects.filter(nome=nome).order_by("pk").first()
-        self.tally["medicamentos", "found" if found else "created"] += 1
+        self.tally["medications", "found" if found else "created"] += 1
         return found or master.register_medication(nome=nome, descricao=descricao, especialidades_permitidas=allowed)
 
     def _prescription(self, medico, paciente, when, items, medications, cancelled: bool, atendimento=None) -> None:
         prescricao = Prescricao.objects.filter(medico=medico, paciente=paciente, data_prescricao=when).first()
-        self.tally["prescrições", "found" if prescricao else "created"] += 1
+        self.tally["prescriptions", "found" if prescricao else "created"] += 1
         if prescricao is None:
             prescricao = commands.create_prescription(
                 medico_id=medico.pk,
@@ -184,8 +196,10 @@ class Command(BaseCommand):
                 itens=[ItemInput(medications[nome].pk, horario, dosagem) for nome, horario, dosagem in _items(items)],
             )
         if cancelled and prescricao.ativa:
-            commands.cancel_prescription(prescricao_id=prescricao.pk, motivo="Substituída após reavaliação (demo).")
-            self.tally["prescrições canceladas", "created"] += 1
+            prescricao = commands.cancel_prescription(
+                prescricao_id=prescricao.pk, motivo="Substituída após reavaliação (demo)."
+            )
+        self.cancelled += not prescricao.ativa
 
     # -- demo logins (plain auth rows)
 
@@ -198,9 +212,9 @@ class Command(BaseCommand):
             else:
                 user = User.objects.create_user(username, f"{username}@hospital.example", password)
         if group and not user.groups.filter(name=group).exists():
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(Group.objects.get_or_create(name=group)[0])  # migrations create it; a flush drops it
         token, _ = Token.objects.get_or_create(user=user)
-        self.tally["usuários", "created" if created else "found"] += 1
+        self.tally["users", "created" if created else "found"] += 1
         return password, token.key, created
 
     def _report(self, tokens: dict[str, tuple[str, str, bool]]) -> None:
@@ -208,7 +222,8 @@ class Command(BaseCommand):
         kinds = dict.fromkeys(kind for kind, _ in self.tally)
         for kind in kinds:
             created, found = self.tally[kind, "created"], self.tally[kind, "found"]
-            line = f"  {kind}: {created} created, {found} already there"
+            detail = f" ({self.cancelled} cancelled)" if kind == "prescriptions" else ""
+            line = f"  {kind}: {created + found}{detail}; created now: {created}, already there: {found}"
             self.stdout.write(self.style.SUCCESS(line) if created else line)
         self.stdout.write("Demo logins (admin at /admin/, API token as 'Authorization: Token <key>'):")
         for username, (password, key, created) in tokens.items():

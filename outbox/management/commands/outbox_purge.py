@@ -4,10 +4,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from outbox.store import purge
+from outbox.sync_mode import mode_line
 
 
 class Command(BaseCommand):
-    help = "Remove eventos já projetados mais antigos que a retenção (dead letters ficam)."
+    help = "Delete projected events older than the retention (dead letters stay)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -15,5 +16,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, days: float | None = None, **options):
+        self.stdout.write(mode_line())
         deleted = purge(older_than_days=days)
-        self.stdout.write(f"{deleted} evento(s) removido(s)")
+        self.stdout.write(f"{deleted} event(s) deleted")

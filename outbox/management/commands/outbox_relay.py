@@ -1,5 +1,6 @@
 """`manage.py outbox_relay`: publish outbox events to Celery (see `outbox.relay`)."""
 
+import os
 import signal
 import time
 
@@ -8,11 +9,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, connection
 
 from outbox import relay
-from outbox.sync_mode import current_mode
+from outbox.publishing import celery_publisher
+from outbox.sync_mode import BrokerMismatch, check_broker, current_mode, display_broker, mode_line
 
 
 class Command(BaseCommand):
-    help = "Publica os eventos do outbox no Celery (Redis). --once: esvazia o outbox e sai."
+    help = (
+        "Publish outbox events to Celery (Redis) and purge old ones. --once: drain the outbox and exit. "
+        "Refuses to run when its broker (REDIS_URL) is not the one the database's celery mode records."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="publish everything claimable now, then exit")
@@ -29,25 +34,37 @@ class Command(BaseCommand):
         mode = current_mode() if once else self._mode_once_reachable(lambda: stop["now"])
         if mode is None:
             return
+        self.stdout.write(mode_line())
+        self._check_broker()
         if mode != "celery":
-            self.stderr.write(
-                self.style.WARNING(
-                    f"O banco está no modo {mode!r}: os eventos já nascem projetados e não há o que publicar. "
-                    "Use `manage.py switch_sync_mode celery` para o modo assíncrono."
-                )
+            self.stdout.write(
+                "Trigger mode: events are born projected, there is nothing to publish (the relay still purges "
+                "old events). `manage.py switch_sync_mode celery` switches to the asynchronous mode."
             )
         if not once:
             self.stdout.write(
-                f"relay do outbox: lote {settings.OUTBOX_BATCH_SIZE}, {settings.OUTBOX_MESSAGE_SIZE} eventos/mensagem, "
-                f"LISTEN {relay.CHANNEL} + polling a cada {settings.OUTBOX_POLL_INTERVAL}s (Ctrl-C para parar)"
+                f"outbox relay: batches of {settings.OUTBOX_BATCH_SIZE}, {settings.OUTBOX_MESSAGE_SIZE} events per "
+                f"message, LISTEN {relay.CHANNEL} + polling every {settings.OUTBOX_POLL_INTERVAL}s (Ctrl-C stops it); "
+                f"broker {display_broker(settings.CELERY_BROKER_URL)}"
             )
-        stats = relay.run(once=once, should_stop=lambda: stop["now"], log=self.stdout.write)
+        publish = celery_publisher(check_broker=check_broker)
+        stats = relay.run(once=once, publish=publish, should_stop=lambda: stop["now"], log=self.stdout.write)
         self.stdout.write(
-            f"{stats.published} evento(s) publicado(s) em {stats.passes} passada(s); "
-            f"{stats.failed} falha(s), {stats.dead_lettered} dead letter(s)"
+            f"{stats.published} event(s) published in {stats.passes} pass(es); "
+            f"{stats.failed} failure(s), {stats.dead_lettered} dead letter(s)"
         )
         if stats.errors and once:
-            raise CommandError(f"o relay não esvaziou o outbox: {stats.errors[-1]}")
+            raise CommandError(f"the relay did not drain the outbox: {stats.errors[-1]}")
+
+    def _check_broker(self) -> None:
+        try:
+            check_broker(settings.CELERY_BROKER_URL)
+        except BrokerMismatch as exc:
+            raise CommandError(f"refusing to run: {exc}") from exc
+        if current_mode() == "celery" and not os.environ.get("REDIS_URL"):
+            from hospital.embedded import ensure_redis
+
+            ensure_redis(settings.DATA_DIR)  # this checkout's embedded broker, the one settings point at
 
     def _mode_once_reachable(self, should_stop) -> str | None:
         """The database's sync mode; started while PostgreSQL is down, the relay waits for it instead of exiting.
@@ -60,9 +77,7 @@ class Command(BaseCommand):
             except (OperationalError, InterfaceError) as exc:
                 connection.close()
                 first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                self.stderr.write(
-                    f"banco indisponível ({first_line}); nova tentativa em {settings.OUTBOX_POLL_INTERVAL}s"
-                )
+                self.stderr.write(f"database unavailable ({first_line}); retrying in {settings.OUTBOX_POLL_INTERVAL}s")
                 deadline = time.monotonic() + settings.OUTBOX_POLL_INTERVAL
                 while time.monotonic() < deadline and not should_stop():
                     time.sleep(0.1)

@@ -8,6 +8,7 @@ with one short exclusive lock. `--in-place`: the batched in-place refresh
 
 from django.core.management.base import BaseCommand, CommandError
 
+from outbox.sync_mode import mode_line
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 from pharmacy.rebuild import BatchProgress, rebuild
 from pharmacy.swap_rebuild import RebuildError, rebuild_swap
@@ -46,6 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, in_place: bool, batch_size, from_empty: bool, pause, lock_timeout: float, **options):
         if not in_place and (batch_size is not None or from_empty or pause is not None):
             raise CommandError("--batch-size, --from-empty and --pause apply to --in-place only.")
+        self.stdout.write(mode_line())
         if in_place:
             self._in_place(batch_size or 5000, from_empty, pause or 0.0)
             return

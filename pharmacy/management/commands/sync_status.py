@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from hospital.replicas.health import replica_status
+from outbox.sync_mode import mode_line, recorded_broker
 from pharmacy.status import sync_status
 
 
@@ -19,12 +20,13 @@ class Command(BaseCommand):
         replicas = replica_status()["replicas"]
         if as_json:
             status["replicas"] = replicas
+        status["broker"] = recorded_broker() or None
         if as_json:
             self.stdout.write(json.dumps(status, default=str, ensure_ascii=False))
             return
         age = status["oldest_pending_age_seconds"]
         lines = [
-            f"mode:               {status['mode']} (database: {status['database_mode']})",
+            mode_line(),
             f"backlog:            {status['backlog']} events not yet projected",
             f"oldest pending age: {'-' if age is None else f'{age:.1f}s'}",
             f"unpublished:        {status['unpublished']}",

@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from outbox.sync_mode import mode_line
 from pharmacy import verify
 from prontuario import verify as record_verify
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--sample", type=int, default=10, help="Ids listed per kind of drift (default 10).")
 
     def handle(self, *args, do_repair: bool, sample: int, **options):
+        self.stdout.write(mode_line())
         records_ok = self._records(do_repair, sample)
         self._pharmacy(do_repair, sample)
         if not records_ok:

@@ -1,0 +1,161 @@
+"""Registry read endpoints under /api/cadastros/: the ids a prescribing system needs.
+
+Doctors, patients (searched by name or record number) and medications (with
+the specialties allowed to prescribe them, filterable by specialty), read
+from the master data. Read-only; prescribers, staff and the pharmacy may
+read. Active records only unless `?ativo=false` asks for the inactive ones.
+"""
+
+import django_filters
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.pagination import PageNumberPagination
+
+from hospital.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
+from hospital.models import Medicamento, Medico, Paciente
+from hospital.permissions import CanReadPharmacy
+from hospital.specialties import Especialidade
+
+
+class MedicoSerializer(serializers.ModelSerializer):
+    id_medico = serializers.IntegerField(source="pk")
+
+    class Meta:
+        model = Medico
+        fields = ["id_medico", "nome", "especialidade", "crm", "crm_uf", "ativo"]
+
+
+class PacienteSerializer(serializers.ModelSerializer):
+    id_paciente = serializers.IntegerField(source="pk")
+
+    class Meta:
+        model = Paciente
+        fields = ["id_paciente", "nome", "data_nascimento", "endereco", "prontuario", "ativo"]
+
+
+class MedicamentoSerializer(serializers.ModelSerializer):
+    id_medicamento = serializers.IntegerField(source="pk")
+    especialidades_permitidas = serializers.ListField(
+        child=serializers.CharField(), help_text="Especialidades que podem prescrevê-lo; vazia: qualquer uma."
+    )
+
+    class Meta:
+        model = Medicamento
+        fields = ["id_medicamento", "nome", "descricao", "especialidades_permitidas", "ativo"]
+
+
+class _ActiveFilter(django_filters.FilterSet):
+    ativo = django_filters.BooleanFilter(help_text="false: só os inativos (padrão: só os ativos).")
+    nome = django_filters.CharFilter(lookup_expr="icontains", help_text="Parte do nome, sem diferenciar maiúsculas.")
+
+    def filter_queryset(self, queryset):
+        if self.form.cleaned_data.get("ativo") is None:
+            queryset = queryset.filter(ativo=True)
+        return super().filter_queryset(queryset)
+
+
+class MedicoFilter(_ActiveFilter):
+    especialidade = django_filters.ChoiceFilter(choices=Especialidade.choices)
+    crm = django_filters.CharFilter(help_text="CRM normalizado, ex.: CRM12345.")
+
+    class Meta:
+        model = Medico
+        fields = ["nome", "especialidade", "crm", "ativo"]
+
+
+class PacienteFilter(_ActiveFilter):
+    busca = django_filters.CharFilter(method="search", help_text="Parte do nome ou o número do prontuário.")
+    prontuario = django_filters.CharFilter(help_text="Número do prontuário exato.")
+
+    class Meta:
+        model = Paciente
+        fields = ["busca", "nome", "prontuario", "ativo"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(nome__icontains=value.strip()) | Q(prontuario=value.strip()))
+
+
+class MedicamentoFilter(_ActiveFilter):
+    especialidade = django_filters.ChoiceFilter(
+        choices=Especialidade.choices,
+        method="prescribable_by",
+        help_text="Só os que esta especialidade pode prescrever.",
+    )
+
+    class Meta:
+        model = Medicamento
+        fields = ["nome", "especialidade", "ativo"]
+
+    def prescribable_by(self, queryset, name, value):
+        return queryset.filter(Q(especialidades_permitidas=[]) | Q(especialidades_permitidas__contains=[value]))
+
+
+def _pagination(path: str) -> type[PageNumberPagination]:
+    return type(
+        "RegistryPagination",
+        (ExamplePagination, PageNumberPagination),
+        {"page_size": 50, "page_size_query_param": "page_size", "max_page_size": 500, "example_path": path},
+    )
+
+
+READ_ERRORS = {
+    401: UNAUTHENTICATED,
+    403: forbidden("Somente a farmácia (grupo 'farmacia'), prescritores ou a equipe podem consultar."),
+}
+NOT_FOUND = error("Id inexistente.", error_example("Id inexistente", 404, "Não encontrado.", "not_found"))
+
+
+def _docs(serializer, summary: str, name: str, example: dict):
+    """Schema of a registry viewset: its summary, the article's record as the example, the error answers."""
+    found = [OpenApiExample(name, value=example, response_only=True, status_codes=["200"])]
+    return extend_schema_view(
+        list=extend_schema(
+            tags=["cadastros"], summary=summary, examples=found, responses={200: serializer(many=True), **READ_ERRORS}
+        ),
+        retrieve=extend_schema(
+            tags=["cadastros"],
+            summary=f"{summary}: um pelo id",
+            examples=found,
+            responses={200: serializer, **READ_ERRORS, 404: NOT_FOUND},
+        ),
+    )
+
+
+class RegistryViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [CanReadPharmacy]
+
+
+MEDICO_EXAMPLE = {**MEDICO, "crm_uf": "SP", "ativo": True}
+PACIENTE_EXAMPLE = {**PACIENTE, "prontuario": "102030", "ativo": True}
+MEDICAMENTO_EXAMPLE = {
+    "id_medicamento": 1,
+    "nome": "Aspirina",
+    "descricao": "Analgésico e anti-inflamatório",
+    "especialidades_permitidas": [],
+    "ativo": True,
+}
+
+
+@_docs(MedicoSerializer, "Médicos", "Dr. João Silva", MEDICO_EXAMPLE)
+class MedicoViewSet(RegistryViewSet):
+    queryset = Medico.objects.order_by("nome", "pk")
+    serializer_class = MedicoSerializer
+    filterset_class = MedicoFilter
+    pagination_class = _pagination("/api/cadastros/medicos/")
+
+
+@_docs(PacienteSerializer, "Pacientes (busca por nome ou prontuário)", "Maria Oliveira", PACIENTE_EXAMPLE)
+class PacienteViewSet(RegistryViewSet):
+    queryset = Paciente.objects.order_by("nome", "pk")
+    serializer_class = PacienteSerializer
+    filterset_class = PacienteFilter
+    pagination_class = _pagination("/api/cadastros/pacientes/")
+
+
+@_docs(MedicamentoSerializer, "Medicamentos (com as especialidades permitidas)", "Aspirina", MEDICAMENTO_EXAMPLE)
+class MedicamentoViewSet(RegistryViewSet):
+    queryset = Medicamento.objects.order_by("nome", "pk")
+    serializer_class = MedicamentoSerializer
+    filterset_class = MedicamentoFilter
+    pagination_class = _pagination("/api/cadastros/medicamentos/")

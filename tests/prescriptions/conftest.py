@@ -1,0 +1,3 @@
+"""Fixtures of the prescriptions tests: the real browser (tests.browser)."""
+
+from tests.browser import browser  # noqa: F401 -- a fixture
