@@ -15,6 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from hospital.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
 from hospital.models import Medicamento, Medico, Paciente
 from hospital.permissions import CanReadPharmacy
+from hospital.query_params import KnownQueryParametersMixin
 from hospital.specialties import Especialidade
 
 
@@ -122,7 +123,9 @@ def _docs(serializer, summary: str, name: str, example: dict):
     )
 
 
-class RegistryViewSet(viewsets.ReadOnlyModelViewSet):
+class RegistryViewSet(KnownQueryParametersMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only master data; a query parameter it does not know is a 400 (a misspelt filter must not widen it)."""
+
     permission_classes = [CanReadPharmacy]
 
 

@@ -42,7 +42,8 @@ RECORDS = (401, 401, 403, 403, 200, 403, 200)  # patient records: clinicians and
 MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     # public: credentials travel in the body, the Authorization header is not read
     "api/auth/token/": {"POST": ANY},
-    # public documentation (no patient data)
+    # public: the landing page's links, and the documentation (no patient data)
+    "": {"GET": ANY},
     "api/schema/": {"GET": ANY},
     "api/docs/": {"GET": ANY},
     # commands: prescribers and staff
@@ -52,10 +53,18 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     "api/commands/prescricoes/<bigint:prescricao_id>/cancelar/": {"POST": WRITE_OK},
     # pharmacy reads: farmacia, prescribers and staff
     "api/pharmacy/itens/": {"GET": READ},
+    "api/pharmacy/prescricoes/": {"GET": READ},
     "api/pharmacy/prescricoes/<bigint:prescricao_id>/": {"GET": READ},
     "api/pharmacy/prescricoes/<bigint:prescricao_id>/receita/": {"GET": READ},
     "api/pharmacy/busca/": {"GET": READ},
     "api/pharmacy/status/": {"GET": READ},
+    # the registry's ids, for prescribing systems (and the pharmacy)
+    "api/cadastros/medicos/$": {"GET": READ},
+    "api/cadastros/medicos/(?P<pk>[^/.]+)/$": {"GET": READ},
+    "api/cadastros/pacientes/$": {"GET": READ},
+    "api/cadastros/pacientes/(?P<pk>[^/.]+)/$": {"GET": READ},
+    "api/cadastros/medicamentos/$": {"GET": READ},
+    "api/cadastros/medicamentos/(?P<pk>[^/.]+)/$": {"GET": READ},
     # other hospital systems deliver their own source's events; nobody else may
     "api/integracoes/eventos/": {"POST": (401, 401, 403, 403, 403, 200, 403)},
     # the consolidated patient record
@@ -106,6 +115,9 @@ def _routes() -> dict[str, URLPattern]:
 
 
 def _allowed_methods(pattern: URLPattern) -> set[str]:
+    actions = getattr(pattern.callback, "actions", None)  # a viewset's route: the methods it maps
+    if actions:
+        return {method.upper() for method in actions} - {"HEAD", "OPTIONS"}
     view_class = getattr(pattern.callback, "cls", None) or getattr(pattern.callback, "view_class", None)
     if view_class is None:
         return set()
@@ -179,9 +191,19 @@ def world(cardiologista, paciente, aspirina, paracetamol, farmaceutico, prescrit
 ARGUMENT_VALUES = {"app_label": "hospital", "url": "nada/", "content_type_id": "1", "object_id": "1"}
 
 
+#: The registry's detail routes name their object `pk`: which of `world`'s ids each one takes.
+REGISTRY_PK = {
+    "api/cadastros/medicos/": "medico",
+    "api/cadastros/pacientes/": "paciente",
+    "api/cadastros/medicamentos/": "medicamento",
+}
+
+
 def _url(route: str, world: World) -> str:
     """A concrete URL of `route`: ids of `world` for the API's converters, plausible values for the admin's."""
+    registry = next((getattr(world, name) for prefix, name in REGISTRY_PK.items() if route.startswith(prefix)), 1)
     values = {
+        "pk": str(registry),
         "prescricao_id": str(world.prescricao),
         "item_id": str(world.item),
         "id_paciente": str(world.paciente),
