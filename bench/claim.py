@@ -114,10 +114,10 @@ def stall(events: int) -> dict:
         _fill(events, 2)
         # The dead relay: leases on the first batch of heads, then the first batch of pending events is all
         # second events of those aggregates (the rest of the heads were published before it died).
-        half = events // 2
-        batch = settings.OUTBOX_BATCH_SIZE
-        _sql("UPDATE outbox_events SET published_at = now() WHERE id <= %s AND id > %s", [half, batch])
-        _sql(f"UPDATE outbox_events SET next_attempt_at = now() + interval '30 seconds' WHERE id <= {batch}")
+        first = _sql("SELECT min(id) FROM outbox_events")[0][0]
+        half, batch = first + events // 2, first + settings.OUTBOX_BATCH_SIZE
+        _sql("UPDATE outbox_events SET published_at = now() WHERE id < %s AND id >= %s", [half, batch])
+        _sql("UPDATE outbox_events SET next_attempt_at = now() + interval '30 seconds' WHERE id < %s", [batch])
         t0 = time.perf_counter()
         claimed = _claim(sql)
         out[name] = {"claimed_by_next_pass": len(claimed), "ms": round((time.perf_counter() - t0) * 1000, 1)}
