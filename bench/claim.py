@@ -2,12 +2,13 @@
 
     python -m bench.claim [--events 100000] [--per-aggregate 1,2,20] [--rounds 3]
 
-Runs against DATABASE_URL's database (migrated; its outbox is emptied before and after: use a database of
-your own). For each events-per-aggregate layout it fills the outbox with a backlog, then drains it with
-`claim` + `mark_published` (the relay's two statements, no broker) using the current claim (`outbox.store`)
-and the previous claim (below, the baseline), alternating rounds; it reports events/s of each and their
-ratio. Then the stall: two events per aggregate, a "dead relay" leasing the first `OUTBOX_BATCH_SIZE`
-heads; how many events the next claim takes with each (the previous one took none until the lease ran out).
+Runs against DATABASE_URL's database (migrated; its outbox is emptied before and after, and it is in celery
+mode meanwhile: use a database of your own). For each events-per-aggregate layout it fills the outbox with a
+backlog, then drains it with `claim` + `mark_published` (the relay's two statements, no broker) using the
+current claim (`outbox.store`) and the previous claim (below, the baseline), alternating rounds; it reports
+events/s of each and their ratio. Then the stall: two events per aggregate, a "dead relay" leasing the first
+`OUTBOX_BATCH_SIZE` heads; how many events the next claim takes with each (the previous one took none until
+the lease ran out).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from outbox import store  # noqa: E402
+from outbox.sync_mode import current_mode, set_mode  # noqa: E402
 
 # The claim before the no-starvation fix: LIMIT first, drop blocked candidates after.
 PREVIOUS_CLAIM_SQL = f"""
@@ -112,10 +114,10 @@ def stall(events: int) -> dict:
         _fill(events, 2)
         # The dead relay: leases on the first batch of heads, then the first batch of pending events is all
         # second events of those aggregates (the rest of the heads were published before it died).
-        half = events // 2
-        batch = settings.OUTBOX_BATCH_SIZE
-        _sql("UPDATE outbox_events SET published_at = now() WHERE id <= %s AND id > %s", [half, batch])
-        _sql(f"UPDATE outbox_events SET next_attempt_at = now() + interval '30 seconds' WHERE id <= {batch}")
+        first = _sql("SELECT min(id) FROM outbox_events")[0][0]
+        half, batch = first + events // 2, first + settings.OUTBOX_BATCH_SIZE
+        _sql("UPDATE outbox_events SET published_at = now() WHERE id < %s AND id >= %s", [half, batch])
+        _sql("UPDATE outbox_events SET next_attempt_at = now() + interval '30 seconds' WHERE id < %s", [batch])
         t0 = time.perf_counter()
         claimed = _claim(sql)
         out[name] = {"claimed_by_next_pass": len(claimed), "ms": round((time.perf_counter() - t0) * 1000, 1)}
@@ -128,12 +130,15 @@ def main() -> None:
     parser.add_argument("--per-aggregate", default="1,2,20")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    previous_mode = current_mode()
+    set_mode("celery")  # in trigger mode events are born projected: nothing to claim
     try:
         for k in (int(x) for x in args.per_aggregate.split(",")):
             print(f"drain {args.events} events, {k} per aggregate:", throughput(args.events, k, args.rounds))
         print(f"dead relay's leases ahead of {args.events} events:", stall(args.events))
     finally:
         _empty()
+        set_mode(previous_mode)
 
 
 if __name__ == "__main__":
