@@ -30,12 +30,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
@@ -57,6 +59,14 @@ def static_application():
     return StaticFilesHandler(application)
 
 
+def web_metrics_dir() -> Path:
+    """An empty folder for the web's multiprocess metrics (one file per gunicorn worker; see monitoring)."""
+    folder = Path(settings.DATA_DIR) / "metrics" / "web"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: deliver SIGTERM to the child if the supervisor dies (even by SIGKILL)."""
     with contextlib.suppress(Exception):
@@ -67,6 +77,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's environment
     process: subprocess.Popen | None = field(default=None, repr=False)
 
 
@@ -103,6 +114,7 @@ class Stack:
                     "--no-control-socket",  # its default path is per user, shared by every checkout
                     "--access-logfile", "-",
                 ],
+                env={"PROMETHEUS_MULTIPROC_DIR": str(web_metrics_dir())},  # /metrics sums every gunicorn worker
             ),
         ]  # fmt: skip
         if settings.READ_MODEL_SYNC == "celery":
@@ -130,7 +142,7 @@ class Stack:
             self.say(f"starting {child.name}: {' '.join(child.argv[1:])}")
             child.process = subprocess.Popen(
                 child.argv,
-                env=env,
+                env={**env, **child.env},
                 cwd=settings.BASE_DIR,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,

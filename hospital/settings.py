@@ -52,9 +52,11 @@ INSTALLED_APPS = [
     "prescriptions",
     "pharmacy",
     "outbox",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
+    "monitoring.middleware.RequestMetricsMiddleware",  # first: its latency covers the whole stack
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -197,3 +199,11 @@ OUTBOX_VACUUM_DEAD_ROWS = int(
 )  # dead rows that call for it; 0: never
 OUTBOX_VACUUM_CHECK_INTERVAL = float(os.environ.get("OUTBOX_VACUUM_CHECK_INTERVAL", "30"))  # seconds between checks
 READ_AFTER_TIMEOUT = float(os.environ.get("READ_AFTER_TIMEOUT", "2"))  # X-Read-After waits at most this long
+
+# Operators' metrics (monitoring app): /metrics on the web; the relay and the worker serve theirs on these
+# ports (0: off) at METRICS_BIND. METRICS_TOKEN set: scrapes need "Authorization: Bearer <token>"; unset:
+# only loopback clients may scrape.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_BIND = os.environ.get("METRICS_BIND", "127.0.0.1")
+RELAY_METRICS_PORT = int(os.environ.get("RELAY_METRICS_PORT", "0"))
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))

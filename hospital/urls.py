@@ -1,4 +1,4 @@
-"""Top-level routes: admin, command API, pharmacy (read) API, auth and the OpenAPI schema."""
+"""Top-level routes: admin, command API, pharmacy (read) API, auth, the OpenAPI schema, metrics and health."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -13,4 +13,5 @@ urlpatterns = [
     path("api/pharmacy/", include("pharmacy.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("monitoring.urls")),
 ]

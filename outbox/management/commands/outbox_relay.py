@@ -5,6 +5,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from monitoring.exposition import serve_in_background
 from outbox import relay
 from outbox.sync_mode import current_mode
 
@@ -31,6 +32,11 @@ class Command(BaseCommand):
                     f"O banco está no modo {mode!r}: os eventos já nascem projetados e não há o que publicar. "
                     "Use `manage.py switch_sync_mode celery` para o modo assíncrono."
                 )
+            )
+        if not once and settings.RELAY_METRICS_PORT:
+            serve_in_background(settings.RELAY_METRICS_PORT, "relay")
+            self.stdout.write(
+                f"métricas do relay em http://{settings.METRICS_BIND}:{settings.RELAY_METRICS_PORT}/metrics"
             )
         if not once:
             self.stdout.write(
