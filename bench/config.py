@@ -21,7 +21,10 @@ class Config:
     clients: int = 4  # concurrent clients of the "concurrent" measurements
     read_lookups: int = 2_000  # SQL lookups per read round
     http_requests: int = 800  # requests per HTTP round (bounded), spread over `clients`
-    web_workers: int = 2  # gunicorn sync workers
+    web_workers: int = 2  # gunicorn workers
+    http_p99_ms: float = 50.0  # the HTTP scenario's latency bound: capacity = highest rate with p99 under it
+    http_seconds: float = 3.0  # length of one open-loop step of the HTTP scenario
+    http_max_rate: float = 6400.0  # the HTTP scenario's rate search stops here
     backlog: int = 200_000  # outbox events drained by the relay
     lag_rate: float = 200.0  # commands/s of the async lag run
     lag_seconds: float = 30.0
@@ -47,6 +50,8 @@ class Config:
             rounds=1,
             read_lookups=200,
             http_requests=40,
+            http_seconds=0.5,
+            http_max_rate=200.0,
             backlog=2_000,
             lag_rate=40.0,
             lag_seconds=3.0,

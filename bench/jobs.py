@@ -288,3 +288,15 @@ def relay_drain(worker: int, profile: bool = False) -> dict:
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         result["profile"] = out.getvalue()[-6000:]
     return result
+
+
+def open_loop(worker: int, **kwargs) -> dict:
+    """`bench.loadgen.run` in this worker process (see `bench.scenarios.http`)."""
+    from bench import loadgen
+
+    return loadgen.run(**kwargs)
+
+
+def http_get(worker: int, path: str, token: str, port: int) -> tuple[int, str]:
+    status, body = _http("127.0.0.1", port, "GET", path, token)
+    return status, body.decode()
