@@ -118,7 +118,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns anonymous requests into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "hospital.token_cache.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -207,3 +207,6 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_BIND = os.environ.get("METRICS_BIND", "127.0.0.1")
 RELAY_METRICS_PORT = int(os.environ.get("RELAY_METRICS_PORT", "0"))
 WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))
+# Seconds a process keeps a token's user and groups (hospital.token_cache): a revoked token or changed group
+# membership takes effect in other processes within this bound; 0 reads them on every request.
+AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))

@@ -27,3 +27,27 @@ class ItemFilter(django_filters.FilterSet):
             "data_prescricao__gte",
             "data_prescricao__lte",
         ]
+
+
+#: The id filters, which the common requests use alone: parsed without building a FilterSet.
+ID_FILTERS = ("id_prescricao", "id_paciente", "id_medico", "id_medicamento")
+_PAGINATION_PARAMS = {"cursor", "page_size", "format"}
+
+
+def simple_id_filters(query_params) -> dict[str, int] | None:
+    """`{field: id}` when the query uses only id filters with plain digits (same rows as `ItemFilter`).
+
+    None for anything else (dates, malformed or unknown parameters): the caller
+    then runs `ItemFilter`, which validates and reports errors as before.
+    An empty value is ignored, as `ItemFilter` ignores it.
+    """
+    filters: dict[str, int] = {}
+    for name in query_params:
+        if name in _PAGINATION_PARAMS:
+            continue
+        value = query_params.get(name)
+        if name not in ID_FILTERS or len(value) > 18 or not (value.isascii() and (value.isdigit() or value == "")):
+            return None
+        if value:
+            filters[name] = int(value)
+    return filters
