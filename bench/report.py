@@ -18,6 +18,16 @@ TARGETS = {
     "rebuild.vs_refresh_mv": ("<=", 1.5, "rebuild_read_model ÷ REFRESH MATERIALIZED VIEW (same rows, indexes)"),
     "fanout.trigger_50k_ms": ("<=", 1500, "rename a doctor shown by 50,000 rows, trigger mode (ms)"),
     "relay.events_per_s": (">=", 10_000, "relay draining the outbox backlog (events/s)"),
+    "http.worklist_vs_peer": (
+        ">=",
+        3.0,
+        "HTTP, a patient's worklist page: project ÷ plain DRF, requests/s at equal p99",
+    ),
+    "http.prescription_vs_peer": (">=", 2.0, "HTTP, one prescription's rows: project ÷ plain DRF"),
+    "http.worklist_vs_bare": (">=", 0.5, "HTTP, worklist page: project ÷ bare WSGI handler (same SQL, same JSON)"),
+    "http.prescription_vs_bare": (">=", 0.5, "HTTP, one prescription's rows: project ÷ bare handler"),
+    "http.document_vs_bare": (">=", 0.5, "HTTP, the prescription document: project ÷ bare handler"),
+    "http.create_vs_peer": (">=", 0.7, "HTTP create: the command ÷ a plain-DRF nested create (no rules/outbox/sync)"),
     "lag.p50_ms": (None, None, "commit → row visible, celery mode, p50 (ms)"),
     "lag.p99_ms": ("<=", 250, "commit → row visible, celery mode, p99 (ms)"),
 }
@@ -126,6 +136,7 @@ def write(ctx: Context, out_dir: Path, *, command: str, started: float, seconds:
     for key, what in OTHER_ROWS:
         if key in ctx.metrics:
             lines.append(f"| `{key}`: {what} | {_fmt(ctx.metrics[key])} |")
+    lines += _http_table(ctx)
     per_config = ctx.details.get("write", {}).get("per_config")
     if per_config:
         lines += ["", "Write path, per configuration (median of rounds):", ""]
@@ -139,3 +150,42 @@ def write(ctx: Context, out_dir: Path, *, command: str, started: float, seconds:
     if ctx.notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in ctx.notes]
     (out_dir / "latest.md").write_text("\n".join(lines) + "\n")
+
+
+HTTP_CASES = {
+    "worklist": "a patient's worklist page (`itens?id_paciente=`)",
+    "prescription": "one prescription's rows (`itens?id_prescricao=`)",
+    "document": "the prescription document",
+    "create": "create a prescription (POST)",
+}
+
+
+def _http_table(ctx: Context) -> list[str]:
+    """Each endpoint's capacity beside the peer and the limit, with the ratios and their targets."""
+    m = ctx.metrics
+    if not any(key.startswith("http.") for key in m):
+        return []
+    bound = ctx.details.get("http", {}).get("p99_bound_ms")
+    lines = [
+        "",
+        f"HTTP, requests/s sustained with p99 ≤ {_fmt(bound)} ms (open loop, {ctx.cfg.clients} client processes, "
+        f"keep-alive; gunicorn {ctx.cfg.web_workers} workers × 4 threads), p99 in ms:",
+        "",
+        "| endpoint | project | p99 | plain DRF | p99 | bare handler | p99 | ÷ plain DRF | ÷ bare |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+
+    def ratio_cell(key: str) -> str:
+        if key not in m:
+            return "—"
+        op, target, _ = TARGETS.get(key, (None, None, ""))
+        goal = f" ({op} {_fmt(target)}: {status(key, m[key])})" if op else ""
+        return f"{_fmt(m[key])}{goal}"
+
+    for case, what in HTTP_CASES.items():
+        cells = []
+        for side in ("project", "peer", "bare"):
+            cells += [_fmt(m.get(f"http.{case}_{side}_rps")), _fmt(m.get(f"http.{case}_{side}_p99_ms"))]
+        cells += [ratio_cell(f"http.{case}_vs_peer"), ratio_cell(f"http.{case}_vs_bare")]
+        lines.append(f"| {what} | {' | '.join(cells)} |")
+    return lines

@@ -14,7 +14,6 @@ returned as stored. The serializers still describe the output for the schema.
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +23,7 @@ from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
 from hospital.renderers import OrjsonRenderer
 from pharmacy import selectors
 from pharmacy.filters import ItemFilter, simple_id_filters
+from pharmacy.pagination import WorklistPagination
 from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
 from pharmacy.status import sync_status
 
@@ -38,15 +38,6 @@ READ_AFTER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Posição do outbox (X-Event-Position de um comando) que a resposta deve refletir.",
 )
-
-
-class ItemCursorPagination(CursorPagination):
-    """Stable pages over the worklist however it changes between requests."""
-
-    ordering = selectors.ITEM_ORDERING
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class ReadApi(ReadAfterMixin):
@@ -67,7 +58,7 @@ class ReadApi(ReadAfterMixin):
 class ItemListApi(ReadApi, generics.ListAPIView):
     serializer_class = WorklistItemSerializer
     filterset_class = ItemFilter
-    pagination_class = ItemCursorPagination
+    pagination_class = WorklistPagination
 
     def get_queryset(self):
         return selectors.item_list()
@@ -77,7 +68,12 @@ class ItemListApi(ReadApi, generics.ListAPIView):
         return queryset.filter(**simple) if simple is not None else super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.worklist_rows(self.filter_queryset(self.get_queryset())))
+        simple = simple_id_filters(request.query_params)
+        page = None
+        if simple is not None:
+            page = self.paginator.first_page(request, self, lambda limit: selectors.worklist_first_rows(simple, limit))
+        if page is None:
+            page = self.paginate_queryset(selectors.worklist_rows(self.filter_queryset(self.get_queryset())))
         for row in page:
             row["horario"] = row["horario"].strftime("%H:%M")  # the rest is already what orjson writes
         return self.get_paginated_response(page)

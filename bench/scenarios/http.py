@@ -76,12 +76,17 @@ def _post_requests(ctx: Context, path: str, seed: int, count: int) -> list[bytes
     return out
 
 
+def _step_seconds(ctx: Context, rate: float) -> float:
+    """Long enough for `http_min_samples` requests, so a p99 is not just the slowest of a handful (at most 10 s)."""
+    return min(10.0, max(ctx.cfg.http_seconds, ctx.cfg.http_min_samples / rate))
+
+
 def _measure(ctx: Context, port: int, requests: list[list[bytes]], rate: float) -> dict:
     clients = len(requests)
     results = ctx.pool.run(
         "open_loop", workers=clients, start_at=time.monotonic() + 0.3,
         per_worker=lambda i: {"requests": requests[i]},
-        port=port, rate=rate / clients, seconds=ctx.cfg.http_seconds,
+        port=port, rate=rate / clients, seconds=_step_seconds(ctx, rate),
     )  # fmt: skip
     latencies = [x for r in results for x in r["latencies"]]
     statuses: dict = {}
