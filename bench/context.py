@@ -43,6 +43,11 @@ class Context:
         self.details.setdefault("pending", {})[",".join(keys)] = why
         log(f"  pending {', '.join(keys)}: {why}")
 
+    def unmet(self, key: str, why: str) -> None:
+        """The figure was measured but not under the target's conditions: its target is not met, whatever it says."""
+        self.details.setdefault("unmet", {})[key] = why
+        log(f"  {key}: not met ({why})")
+
     def detail(self, section: str, name: str, value) -> None:
         self.details.setdefault(section, {})[name] = value
 

@@ -241,6 +241,15 @@ def rebuild(worker: int, args: list[str]) -> dict:
     return {"seconds": time.perf_counter() - t0, "output": out.getvalue()[-1500:]}
 
 
+def rebuild_serial(worker: int) -> dict:
+    """The same online rebuild with the two tables built one after the other (`parallel=False`)."""
+    from pharmacy.swap_rebuild import rebuild_swap
+
+    t0 = time.perf_counter()
+    rebuild_swap(parallel=False)
+    return {"seconds": time.perf_counter() - t0}
+
+
 def paced_commands(worker: int, rate: float, seconds: float, start_at: float, seed: int, scale: dict) -> dict:
     """Commands at a steady `rate`/s (open loop); streams (id_prescricao, commit time) as they commit."""
     from prescriptions.commands import ItemInput, create_prescription
