@@ -67,6 +67,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def merge_http(results: list[dict]) -> tuple[list[float], dict]:
+    """The latencies and status counts of several HTTP clients' results, pooled."""
+    latencies = [x for r in results for x in r["latencies"]]
+    statuses: dict = {}
+    for r in results:
+        for code, count in r["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + count
+    return latencies, statuses
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

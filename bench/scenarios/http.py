@@ -16,7 +16,7 @@ import json
 import random
 import time
 
-from bench.context import Context, log, pct
+from bench.context import Context, log, merge_http, pct
 from bench.jobs import Picker
 from bench.loadgen import build_request
 from bench.scenarios.read import _active_prescriptions
@@ -88,11 +88,7 @@ def _measure(ctx: Context, port: int, requests: list[list[bytes]], rate: float) 
         per_worker=lambda i: {"requests": requests[i]},
         port=port, rate=rate / clients, seconds=_step_seconds(ctx, rate),
     )  # fmt: skip
-    latencies = [x for r in results for x in r["latencies"]]
-    statuses: dict = {}
-    for r in results:
-        for code, n in r["statuses"].items():
-            statuses[code] = statuses.get(code, 0) + n
+    latencies, statuses = merge_http(results)
     offered = sum(r["offered"] for r in results)
     good = sum(n for code, n in statuses.items() if 200 <= int(code) < 300)
     return {
