@@ -111,7 +111,8 @@ def _capacity(ctx: Context, port: int, requests: list[list[bytes]], name: str) -
         steps.append({k: (round(v, 2) if isinstance(v, float) else v) for k, v in run.items()})
         return run["complete"] and run["p99_ms"] <= bound
 
-    _measure(ctx, port, requests, START_RATE)  # warm-up: connections, lazy imports, caches; not counted
+    if not ctx.cfg.quick:
+        _measure(ctx, port, requests, START_RATE)  # warm-up: connections, lazy imports, caches; not counted
     best, rate = None, START_RATE
     while rate <= ctx.cfg.http_max_rate:
         run = _measure(ctx, port, requests, rate)
