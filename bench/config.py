@@ -21,7 +21,11 @@ class Config:
     clients: int = 4  # concurrent clients of the "concurrent" measurements
     read_lookups: int = 2_000  # SQL lookups per read round
     http_requests: int = 800  # requests per HTTP round (bounded), spread over `clients`
-    web_workers: int = 2  # gunicorn sync workers
+    web_workers: int = 2  # gunicorn workers
+    http_p99_ms: float = 100.0  # the HTTP scenario's latency bound: capacity = highest rate with p99 under it
+    http_seconds: float = 3.0  # length of one open-loop step of the HTTP scenario
+    http_max_rate: float = 6400.0  # the HTTP scenario's rate search stops here
+    http_min_samples: int = 300  # requests per step at least (low rates run longer), so p99 means something
     backlog: int = 200_000  # outbox events drained by the relay
     lag_rate: float = 200.0  # commands/s of the async lag run
     lag_seconds: float = 30.0
@@ -47,6 +51,9 @@ class Config:
             rounds=1,
             read_lookups=200,
             http_requests=40,
+            http_seconds=0.2,
+            http_max_rate=50.0,  # one step per endpoint: the smoke run checks the harness, not capacity
+            http_min_samples=10,
             backlog=2_000,
             lag_rate=40.0,
             lag_seconds=3.0,

@@ -43,6 +43,11 @@ class Context:
         self.details.setdefault("pending", {})[",".join(keys)] = why
         log(f"  pending {', '.join(keys)}: {why}")
 
+    def unmet(self, key: str, why: str) -> None:
+        """The figure was measured but not under the target's conditions: its target is not met, whatever it says."""
+        self.details.setdefault("unmet", {})[key] = why
+        log(f"  {key}: not met ({why})")
+
     def detail(self, section: str, name: str, value) -> None:
         self.details.setdefault(section, {})[name] = value
 
@@ -60,6 +65,16 @@ def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def merge_http(results: list[dict]) -> tuple[list[float], dict]:
+    """The latencies and status counts of several HTTP clients' results, pooled."""
+    latencies = [x for r in results for x in r["latencies"]]
+    statuses: dict = {}
+    for r in results:
+        for code, count in r["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + count
+    return latencies, statuses
 
 
 def median(values: list[float]) -> float:

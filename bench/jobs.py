@@ -243,6 +243,15 @@ def rebuild(worker: int, args: list[str]) -> dict:
     return {"seconds": time.perf_counter() - t0, "output": out.getvalue()[-1500:]}
 
 
+def rebuild_serial(worker: int) -> dict:
+    """The same online rebuild with the two tables built one after the other (`parallel=False`)."""
+    from pharmacy.swap_rebuild import rebuild_swap
+
+    t0 = time.perf_counter()
+    rebuild_swap(parallel=False)
+    return {"seconds": time.perf_counter() - t0}
+
+
 def paced_commands(worker: int, rate: float, seconds: float, start_at: float, seed: int, scale: dict) -> dict:
     """Commands at a steady `rate`/s (open loop); streams (id_prescricao, commit time) as they commit."""
     from prescriptions.commands import ItemInput, create_prescription
@@ -290,3 +299,15 @@ def relay_drain(worker: int, profile: bool = False) -> dict:
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         result["profile"] = out.getvalue()[-6000:]
     return result
+
+
+def open_loop(worker: int, **kwargs) -> dict:
+    """`bench.loadgen.run` in this worker process (see `bench.scenarios.http`)."""
+    from bench import loadgen
+
+    return loadgen.run(**kwargs)
+
+
+def http_get(worker: int, path: str, token: str, port: int) -> tuple[int, str]:
+    status, body = _http("127.0.0.1", port, "GET", path, token)
+    return status, body.decode()

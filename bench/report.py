@@ -15,9 +15,27 @@ TARGETS = {
     "write.trigger_vs_nosync": (">=", 0.85, "trigger-mode commands/s ÷ read-model sync off"),
     "write.django_vs_raw": (">=", 0.35, "trigger-mode command function ÷ raw SQL (psycopg), 1 client"),
     "read.flat_vs_join_speedup": (">=", 4.0, "join ÷ flat, one prescription's rows, simple query protocol"),
-    "rebuild.vs_refresh_mv": ("<=", 1.5, "rebuild_read_model ÷ REFRESH MATERIALIZED VIEW (same rows, indexes)"),
+    "rebuild.vs_refresh_mv": (
+        "<=",
+        1.5,
+        "rebuild_read_model ÷ both REFRESH MATERIALIZED VIEW at once (same rows)",
+    ),
     "fanout.trigger_50k_ms": ("<=", 1500, "rename a doctor shown by 50,000 rows, trigger mode (ms)"),
-    "relay.events_per_s": (">=", 10_000, "relay draining the outbox backlog (events/s)"),
+    "relay.events_per_s": (
+        ">=",
+        10_000,
+        "relay draining 4 events per aggregate, concurrent writers (events/s)",
+    ),
+    "http.worklist_vs_peer": (
+        ">=",
+        3.0,
+        "HTTP, a patient's worklist page: project ÷ plain DRF, requests/s at equal p99",
+    ),
+    "http.prescription_vs_peer": (">=", 2.0, "HTTP, one prescription's rows: project ÷ plain DRF"),
+    "http.worklist_vs_bare": (">=", 0.5, "HTTP, worklist page: project ÷ bare WSGI handler (same SQL, same JSON)"),
+    "http.prescription_vs_bare": (">=", 0.5, "HTTP, one prescription's rows: project ÷ bare handler"),
+    "http.document_vs_bare": (">=", 0.5, "HTTP, the prescription document: project ÷ bare handler"),
+    "http.create_vs_peer": (">=", 0.7, "HTTP create: the command ÷ a plain-DRF nested create (no rules/outbox/sync)"),
     "search.name_p99_ms": ("<=", 50, "search, a patient's name: p99 (ms)"),
     "search.name_speedup": (">=", 20, "search ÷ naive icontains over the write join, a name (p50 ratio)"),
     "search.typo_p99_ms": ("<=", 50, "search, a name with a typo: p99 (ms)"),
@@ -51,6 +69,8 @@ OTHER_ROWS = [
         "what the generated search columns and their indexes add per document written (µs)",
     ),
     ("rebuild.seconds", "rebuild_read_model wall time (s)"),
+    ("rebuild.serial_seconds", "rebuild_read_model with the two tables built one after the other (s)"),
+    ("rebuild.serial_vs_refresh_mv_serial", "serial rebuild ÷ the two views refreshed one after the other"),
     ("rebuild.vs_bare_insert_select", "rebuild ÷ bare INSERT … SELECT into the indexed table"),
     ("rebuild.reader_stall_ms", "worst reader latency during the rebuild (ms)"),
     ("rebuild.refresh_reader_stall_ms", "worst reader latency during REFRESH MATERIALIZED VIEW (ms)"),
@@ -59,7 +79,7 @@ OTHER_ROWS = [
     ("fanout.celery_1k_ms", "1,000-row rename, celery mode: time to converge (ms)"),
     ("relay.bare_claim_delete_per_s", "bare claim-and-delete loop in SQL (events/s)"),
     ("relay.vs_bare_claim_delete", "relay ÷ bare claim-and-delete"),
-    ("projector.events_per_s", "Celery projector: burst of events relayed and projected (events/s)"),
+    ("projector.events_per_s", "Celery projector: burst of events that change rows, relayed and projected (events/s)"),
     ("lag.max_ms", "commit → row visible, max (ms)"),
     ("lag.commands_per_s", "achieved command rate during the lag run"),
     ("lag.p50_ms_at_50", "lag p50 at 50 commands/s (run when 200/s was not reached) (ms)"),
@@ -70,8 +90,10 @@ OTHER_ROWS = [
 ]
 
 
-def status(key: str, value) -> str:
+def status(key: str, value, unmet: dict | None = None) -> str:
     op, target, _ = TARGETS.get(key, (None, None, ""))
+    if unmet and key in unmet:
+        return f"NOT MET ({unmet[key]})"
     if value == PENDING:
         return "pending"
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -107,10 +129,11 @@ def write(ctx: Context, out_dir: Path, *, command: str, started: float, seconds:
     for key in TARGETS:
         ctx.metrics.setdefault(key, None)
     when = dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    unmet = ctx.details.get("unmet", {})
     data = {
         **{k: _clean(v) for k, v in sorted(ctx.metrics.items())},
         "targets": {
-            k: {"op": op, "target": t, "status": status(k, ctx.metrics.get(k)), "what": what}
+            k: {"op": op, "target": t, "status": status(k, ctx.metrics.get(k), unmet), "what": what}
             for k, (op, t, what) in TARGETS.items()
         },
         "meta": {"command": command, "started": when, "seconds": round(seconds, 1), "config": asdict(ctx.cfg)},
@@ -134,11 +157,12 @@ def write(ctx: Context, out_dir: Path, *, command: str, started: float, seconds:
     for key, (op, target, what) in TARGETS.items():
         value = ctx.metrics.get(key)
         goal = f"{op} {_fmt(target)}" if op else ""
-        lines.append(f"| `{key}`: {what} | {_fmt(value)} | {goal} | {status(key, value)} |")
+        lines.append(f"| `{key}`: {what} | {_fmt(value)} | {goal} | {status(key, value, unmet)} |")
     lines += ["", "| other figure | measured |", "| --- | ---: |"]
     for key, what in OTHER_ROWS:
         if key in ctx.metrics:
             lines.append(f"| `{key}`: {what} | {_fmt(ctx.metrics[key])} |")
+    lines += _http_table(ctx)
     per_config = ctx.details.get("write", {}).get("per_config")
     if per_config:
         lines += ["", "Write path, per configuration (median of rounds):", ""]
@@ -152,3 +176,42 @@ def write(ctx: Context, out_dir: Path, *, command: str, started: float, seconds:
     if ctx.notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in ctx.notes]
     (out_dir / "latest.md").write_text("\n".join(lines) + "\n")
+
+
+HTTP_CASES = {
+    "worklist": "a patient's worklist page (`itens?id_paciente=`)",
+    "prescription": "one prescription's rows (`itens?id_prescricao=`)",
+    "document": "the prescription document",
+    "create": "create a prescription (POST)",
+}
+
+
+def _http_table(ctx: Context) -> list[str]:
+    """Each endpoint's capacity beside the peer and the limit, with the ratios and their targets."""
+    m = ctx.metrics
+    if not any(key.startswith("http.") for key in m):
+        return []
+    bound = ctx.details.get("http", {}).get("p99_bound_ms")
+    lines = [
+        "",
+        f"HTTP, requests/s sustained with p99 ≤ {_fmt(bound)} ms (open loop, {ctx.cfg.clients} client processes, "
+        f"keep-alive; gunicorn {ctx.cfg.web_workers} workers × 4 threads), p99 in ms:",
+        "",
+        "| endpoint | project | p99 | plain DRF | p99 | bare handler | p99 | ÷ plain DRF | ÷ bare |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+
+    def ratio_cell(key: str) -> str:
+        if key not in m:
+            return "—"
+        op, target, _ = TARGETS.get(key, (None, None, ""))
+        goal = f" ({op} {_fmt(target)}: {status(key, m[key])})" if op else ""
+        return f"{_fmt(m[key])}{goal}"
+
+    for case, what in HTTP_CASES.items():
+        cells = []
+        for side in ("project", "peer", "bare"):
+            cells += [_fmt(m.get(f"http.{case}_{side}_rps")), _fmt(m.get(f"http.{case}_{side}_p99_ms"))]
+        cells += [ratio_cell(f"http.{case}_vs_peer"), ratio_cell(f"http.{case}_vs_bare")]
+        lines.append(f"| {what} | {' | '.join(cells)} |")
+    return lines

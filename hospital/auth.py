@@ -17,7 +17,7 @@ from hospital.parsers import JSONParser
 class TokenScheme(OpenApiAuthenticationExtension):
     """The security scheme as Swagger UI shows it in Authorize: the value to paste, prefix included."""
 
-    target_class = "hospital.authentication.TokenAuthentication"
+    target_class = "hospital.token_cache.CachedTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

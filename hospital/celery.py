@@ -12,6 +12,8 @@ app = Celery("hospital")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+import monitoring.worker  # noqa: E402,F401 -- connects the worker's metrics signals (WORKER_METRICS_PORT)
+
 
 @worker_init.connect
 def refuse_another_broker(sender=None, **kwargs) -> None:

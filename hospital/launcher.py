@@ -42,12 +42,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
@@ -71,6 +73,14 @@ def static_application():
     return StaticFilesHandler(application)
 
 
+def web_metrics_dir() -> Path:
+    """An empty folder for the web's multiprocess metrics (one file per gunicorn worker; see monitoring)."""
+    folder = Path(settings.DATA_DIR) / "metrics" / "web"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: deliver SIGTERM to the child if the supervisor dies (even by SIGKILL)."""
     with contextlib.suppress(Exception):
@@ -81,6 +91,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's environment
     process: subprocess.Popen | None = field(default=None, repr=False)
     started_at: float = 0.0
     restarts: int = 0
@@ -126,6 +137,7 @@ class Stack:
                     "--access-logfile", "-",
                     "--logger-class", "hospital.access_log.QuietStaticLogger",
                 ],
+                env={"PROMETHEUS_MULTIPROC_DIR": str(web_metrics_dir())},  # /metrics sums every gunicorn worker
             ),
         ]  # fmt: skip
         if self.mode == "celery":
@@ -157,7 +169,7 @@ class Stack:
     def spawn(self, child: Child) -> None:
         child.process = subprocess.Popen(
             child.argv,
-            env=self.env,
+            env={**self.env, **child.env},
             cwd=settings.BASE_DIR,
             stdin=subprocess.DEVNULL,
             start_new_session=True,

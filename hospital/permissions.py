@@ -6,8 +6,20 @@ WRITER_GROUP = "prescritor"
 READER_GROUP = "farmacia"
 
 
+def group_names(user) -> frozenset[str] | None:
+    """The user's group names when authentication already loaded them (`hospital.token_cache`), else None."""
+    return getattr(user, "cached_group_names", None)
+
+
+def _in_any_group(user, names: list[str]) -> bool:
+    known = group_names(user)
+    if known is not None:
+        return not known.isdisjoint(names)
+    return user.groups.filter(name__in=names).exists()
+
+
 def _in_group(user, name: str) -> bool:
-    return user.groups.filter(name=name).exists()
+    return _in_any_group(user, [name])
 
 
 def can_write(user) -> bool:
@@ -19,7 +31,7 @@ def can_read(user) -> bool:
         user
         and user.is_authenticated
         and user.is_active
-        and (user.is_staff or user.groups.filter(name__in=[READER_GROUP, WRITER_GROUP]).exists())
+        and (user.is_staff or _in_any_group(user, [READER_GROUP, WRITER_GROUP]))
     )
 
 

@@ -10,6 +10,7 @@ import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from hospital.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
@@ -92,18 +93,42 @@ class MedicamentoFilter(_ActiveFilter):
         return queryset.filter(Q(especialidades_permitidas=[]) | Q(especialidades_permitidas__contains=[value]))
 
 
+class RegistryPagination(ExamplePagination, PageNumberPagination):
+    """Numbered pages of 50 (up to 500); a `page` or `page_size` that is not a whole number in range is a 400."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return _whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw != "last":
+            _whole_number(self.page_query_param, raw, 1, 10**9)
+        return super().paginate_queryset(queryset, request, view)
+
+
+def _whole_number(name: str, raw: str, low: int, high: int) -> int:
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        message = f"{name} deve ser um número inteiro de {low} a {high}, não {raw!r}."
+        raise ValidationError({name: [message]}, code=f"{name}_invalido")
+    return int(raw)
+
+
 def _pagination(path: str) -> type[PageNumberPagination]:
-    return type(
-        "RegistryPagination",
-        (ExamplePagination, PageNumberPagination),
-        {"page_size": 50, "page_size_query_param": "page_size", "max_page_size": 500, "example_path": path},
-    )
+    return type("RegistryPagination", (RegistryPagination,), {"example_path": path})
 
 
 READ_ERRORS = {
     401: UNAUTHENTICATED,
     403: forbidden("Somente a farmácia (grupo 'farmacia'), prescritores ou a equipe podem consultar."),
 }
+PAGE_NOT_FOUND = error("Página além da última.", error_example("Página inválida", 404, "Página inválida.", "not_found"))
 NOT_FOUND = error("Id inexistente.", error_example("Id inexistente", 404, "Não encontrado.", "not_found"))
 
 
@@ -112,7 +137,10 @@ def _docs(serializer, summary: str, name: str, example: dict):
     found = [OpenApiExample(name, value=example, response_only=True, status_codes=["200"])]
     return extend_schema_view(
         list=extend_schema(
-            tags=["cadastros"], summary=summary, examples=found, responses={200: serializer(many=True), **READ_ERRORS}
+            tags=["cadastros"],
+            summary=summary,
+            examples=found,
+            responses={200: serializer(many=True), **READ_ERRORS, 404: PAGE_NOT_FOUND},
         ),
         retrieve=extend_schema(
             tags=["cadastros"],

@@ -60,10 +60,12 @@ INSTALLED_APPS = [
     "pharmacy",
     "outbox",
     "prontuario",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
-    "hospital.http_errors.ApiErrorMiddleware",  # first: sees every /api/ response, shapes its errors
+    "monitoring.middleware.RequestMetricsMiddleware",  # first: its latency covers the whole stack
+    "hospital.http_errors.ApiErrorMiddleware",  # next: sees every /api/ response, shapes its errors
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -141,7 +143,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns anonymous requests into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "hospital.authentication.TokenAuthentication",
+        "hospital.token_cache.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -172,7 +174,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.openapi.document_errors"],
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
     # Only the token in the docs' Authorize dialog: a newcomer pastes the token there, not a session cookie.
-    "AUTHENTICATION_WHITELIST": ["hospital.authentication.TokenAuthentication"],
+    "AUTHENTICATION_WHITELIST": ["hospital.token_cache.CachedTokenAuthentication"],
 }
 
 
@@ -243,3 +245,14 @@ OUTBOX_VACUUM_CHECK_INTERVAL = float(os.environ.get("OUTBOX_VACUUM_CHECK_INTERVA
 READ_AFTER_TIMEOUT = float(os.environ.get("READ_AFTER_TIMEOUT", "2"))  # X-Read-After waits at most this long
 # ... and at most this many requests of one web process wait at a time (the rest: 503 at once)
 READ_AFTER_MAX_WAITERS = int(os.environ.get("READ_AFTER_MAX_WAITERS", "2"))
+
+# Operators' metrics (monitoring app): /metrics on the web; the relay and the worker serve theirs on these
+# ports (0: off) at METRICS_BIND. METRICS_TOKEN set: scrapes need "Authorization: Bearer <token>"; unset:
+# only loopback clients may scrape.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_BIND = os.environ.get("METRICS_BIND", "127.0.0.1")
+RELAY_METRICS_PORT = int(os.environ.get("RELAY_METRICS_PORT", "0"))
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))
+# Seconds a process keeps a token's user and groups (hospital.token_cache): a revoked token or changed group
+# membership takes effect in other processes within this bound; 0 reads them on every request.
+AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))

@@ -1,4 +1,4 @@
-"""Top-level routes: admin, command API, pharmacy (read) API, auth and the OpenAPI schema.
+"""Top-level routes: admin, command API, pharmacy (read) API, auth, the OpenAPI schema, metrics and health.
 
 The schema and its UI are public documentation (they hold no patient data): no authentication, bad tokens
 ignored. Every other route under /api/ needs an authenticated user.
@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/cadastros/", include("hospital.registry_urls")),
     path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **PUBLIC), name="docs"),
+    path("", include("monitoring.urls")),
 ]

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import connection
 
 from hospital.pg import connection_params
+from monitoring.metrics import counting_relay_pass
 from outbox.maintenance import Vacuumer
 from outbox.publishing import BrokerUnavailable, Publisher, broker_queue_empty, celery_publisher
 from outbox.store import Claimed, claim, held_back, mark_published, purge, record_failure, release, requeue_lost
@@ -231,7 +232,8 @@ def run(
                     last_requeue = time.monotonic()
                     if queue_empty():
                         requeue_lost()
-                claimed = relay_batch(publish, stats=stats)
+                with counting_relay_pass(stats):
+                    claimed = relay_batch(publish, stats=stats)
                 if outage:
                     log(f"broker back after {outage} attempt(s)")
                 outage = 0

@@ -3,17 +3,42 @@
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hospital.api_docs import DOCUMENTO
 from hospital.specialties import Especialidade
 from pharmacy import search
 from pharmacy.serializers import PrescriptionDocumentSerializer
 from pharmacy.views import ERRORS, READ_AFTER, ReadApi
 
 BIGINT_MAX = 2**63 - 1
+
+
+SEARCH_EXAMPLE = {
+    "count": 1,
+    "next": None,
+    "results": [
+        {
+            "id_prescricao": 1,
+            "data_prescricao": DOCUMENTO["data_prescricao"],
+            "status": "ativa",
+            "relevancia": 0.42,
+            "destaques": {
+                "medico": "Dr. <mark>João</mark> <mark>Silva</mark>",
+                "medicamentos": "Aspirina, <mark>Paracetamol</mark>",
+            },
+            "documento": DOCUMENTO,
+        }
+    ],
+    "facets": {
+        "status": [{"valor": "ativa", "total": 1}],
+        "especialidade": [{"valor": "Cardiologia", "total": 1}],
+        "medicamento": [{"id_medicamento": 2, "nome": "Paracetamol", "total": 1}],
+    },
+}
 
 
 class SearchParamsSerializer(serializers.Serializer):
@@ -120,6 +145,9 @@ class SearchResultSerializer(serializers.Serializer):
             400: OpenApiResponse(description="Parâmetro inválido (erros por campo)."),
             **ERRORS,
         },
+        examples=[
+            OpenApiExample("?q=joao silva paracetmol", value=SEARCH_EXAMPLE, response_only=True, status_codes=["200"])
+        ],
     )
 )
 class SearchApi(ReadApi, APIView):

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError, close_old_connections
 
+from monitoring.metrics import count_projection
 from outbox import dualwrite
 from pharmacy import projector
 
@@ -31,6 +32,7 @@ def apply_events(events: list[list]) -> dict:
     """
     close_old_connections()
     result = projector.apply_events([projector.Event.from_message(item) for item in events])
+    count_projection(applied=len(result.projected), failed=len(result.failed), dead_lettered=result.dead_lettered)
     return {"projected": len(result.projected), "failed": len(result.failed), "dead_lettered": result.dead_lettered}
 
 

@@ -53,3 +53,19 @@ VISIT_EXAMPLE = build_visit_document(
     [{**e, "fonte": fonte} for fonte, events in EVENTS_BY_SOURCE.items() for e in events],
     [],
 )
+
+RECEIPT_EXAMPLE = {
+    "fonte": "laboratorio",
+    "aplicados": len(BATCH_EXAMPLE["eventos"]),
+    "pendentes": 0,
+    "duplicados": 0,
+    "eventos": [{"id_evento": evento["id_evento"], "situacao": "aplicado"} for evento in BATCH_EXAMPLE["eventos"]],
+}
+
+RECORD_EXAMPLE = {
+    "paciente": {"id_paciente": 1, "nome": "Maria Oliveira", "data_nascimento": "1985-07-10"},
+    "count": 1,
+    "next": None,
+    "previous": None,
+    "atendimentos": [VISIT_EXAMPLE],
+}

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from hospital.models import Paciente
 from prontuario import ingestion, selectors
 from prontuario.errors import CodigoErro, SourceNotAllowed
-from prontuario.examples import BATCH_EXAMPLE, VISIT_EXAMPLE
+from prontuario.examples import BATCH_EXAMPLE, RECEIPT_EXAMPLE, RECORD_EXAMPLE, VISIT_EXAMPLE
 from prontuario.permissions import CanReadRecords, IsIntegrationSource, integration_source
 from prontuario.serializers import LoteEntrada, LoteRecibo
 
@@ -30,7 +30,10 @@ class EventBatchApi(APIView):
             400: OpenApiResponse(description="Lote malformado: erros por evento (eventos[3].tipo); nada gravado."),
             **ERRORS,
         },
-        examples=[OpenApiExample("Lote do laboratório", value=BATCH_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample("Lote do laboratório", value=BATCH_EXAMPLE, request_only=True),
+            OpenApiExample("Recibo", value=RECEIPT_EXAMPLE, response_only=True, status_codes=["200"]),
+        ],
         tags=["integracoes"],
         summary="Entregar um lote de eventos de um sistema do hospital (triagem, laboratório, imagem)",
     )
@@ -82,6 +85,7 @@ class PatientRecordApi(APIView):
 
     @extend_schema(
         responses={200: PatientRecordOutput, **ERRORS, 404: OpenApiResponse(description="Paciente inexistente.")},
+        examples=[OpenApiExample("Maria Oliveira", value=RECORD_EXAMPLE, response_only=True, status_codes=["200"])],
         tags=["prontuarios"],
         summary="Prontuário consolidado do paciente: atendimentos do mais recente ao mais antigo, paginados",
     )

@@ -22,6 +22,9 @@ KEYS = [
     "relay.events_per_s",
     "lag.p50_ms",
     "lag.p99_ms",
+    "http.worklist_vs_peer",
+    "http.prescription_vs_bare",
+    "http.create_vs_peer",
 ]
 
 
@@ -44,3 +47,4 @@ def test_quick_bench_reports_every_key(tmp_path):
     table = (tmp_path / "latest.md").read_text()
     assert "| figure | measured | target | status |" in table
     assert "write.trigger_vs_nosync" in table
+    assert "| endpoint | project | p99 | plain DRF | p99 | bare handler | p99 | ÷ plain DRF | ÷ bare |" in table

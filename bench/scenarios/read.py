@@ -14,7 +14,7 @@ import time
 from psycopg import pq
 
 from bench import db
-from bench.context import Context, log, pct
+from bench.context import Context, log, merge_http, pct
 from bench.sql import FLAT_BY_PATIENT, FLAT_BY_PRESCRIPTION, JOIN_BY_PATIENT, JOIN_BY_PRESCRIPTION
 
 
@@ -119,11 +119,7 @@ def run_http(ctx: Context, port: int | None) -> None:
             "read_http", workers=clients, per_worker=lambda i, p=paths: {"paths": p[i]},
             start_at=start_at, token=ctx.token, port=port,
         )  # fmt: skip
-        latencies = [x for r in results for x in r["latencies"]]
-        statuses: dict = {}
-        for r in results:
-            for code, count in r["statuses"].items():
-                statuses[code] = statuses.get(code, 0) + count
+        latencies, statuses = merge_http(results)
         wall = max(r["seconds"] for r in results)
         ctx.detail("read", f"http_{case}_statuses", statuses)
         ctx.put(f"read.http_{case}_p50_ms", pct(latencies, 50) * 1000)

@@ -141,12 +141,13 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def worker(self, name: str = "w1", concurrency: int = 2) -> subprocess.Popen:
+    def worker(self, name: str = "w1", concurrency: int = 2, **env: str) -> subprocess.Popen:
         return self._spawn(
             name,
             [sys.executable, "-m", "celery", "-A", "hospital", "worker", "-c", str(concurrency), "-P", "prefork",
              "-n", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-l", "INFO"],
+            **env,
         )  # fmt: skip
 
     def web(self, port: int, name: str = "web") -> subprocess.Popen:

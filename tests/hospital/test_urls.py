@@ -45,6 +45,10 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     # public: the landing page's links, and the documentation (no patient data)
     "": {"GET": ANY},
     "api/schema/": {"GET": ANY},
+    # operators' endpoints: health for a load balancer; metrics for loopback scrapers (the test client is local)
+    "healthz": {"GET": ANY},
+    "readyz": {"GET": ANY},
+    "metrics": {"GET": ANY},
     "api/docs/": {"GET": ANY},
     # commands: prescribers and staff
     "api/commands/prescricoes/": {"POST": WRITE_CREATED},

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, connection
 
+from monitoring.exposition import serve_in_background
 from outbox import relay
 from outbox.publishing import celery_publisher
 from outbox.sync_mode import BrokerMismatch, check_broker, current_mode, display_broker, mode_line
@@ -40,6 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Trigger mode: events are born projected, there is nothing to publish (the relay still purges "
                 "old events). `manage.py switch_sync_mode celery` switches to the asynchronous mode."
+            )
+        if not once and settings.RELAY_METRICS_PORT:
+            serve_in_background(settings.RELAY_METRICS_PORT, "relay")
+            self.stdout.write(
+                f"métricas do relay em http://{settings.METRICS_BIND}:{settings.RELAY_METRICS_PORT}/metrics"
             )
         if not once:
             self.stdout.write(

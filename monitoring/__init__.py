@@ -1,0 +1,1 @@
+"""Operators' view of the running system: Prometheus metrics, liveness and readiness."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    """Metrics and health endpoints; owns no table."""
+
+    name = "monitoring"
+    verbose_name = "Monitoramento"
+
+    def ready(self) -> None:
+        from monitoring import database
+
+        database.instrument_new_connections()

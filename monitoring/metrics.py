@@ -1,0 +1,92 @@
+"""The project's own Prometheus metrics, declared once and imported by whoever counts.
+
+Counters that a Celery pool child increments carry a label: their children
+are created on first use, after the fork, so in multiprocess mode (see
+`monitoring.exposition`) they write to the shared files of the child that
+counts, not to a copy left in the parent.
+"""
+
+from contextlib import contextmanager
+
+from prometheus_client import Counter, Histogram
+
+from outbox.publishing import BrokerUnavailable
+
+# Request latency buckets: the pharmacy's reads take a few ms, a command tens, a read-after wait up to seconds.
+_REQUEST_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+
+http_requests = Counter(
+    "http_requests",
+    "HTTP requests answered, by method, route (the URL pattern, not the path) and status code.",
+    ["method", "route", "status"],
+)
+http_request_duration = Histogram(
+    "http_request_duration_seconds",
+    "Time from the request reaching Django to the response leaving it, by method and route.",
+    ["method", "route"],
+    buckets=_REQUEST_BUCKETS,
+)
+db_queries = Counter("db_queries", "SQL statements executed, by database alias.", ["alias"])
+db_query_errors = Counter("db_query_errors", "SQL statements that raised, by database alias.", ["alias"])
+db_query_duration = Histogram(
+    "db_query_duration_seconds",
+    "Time in the database driver per SQL statement (round trip included), by database alias.",
+    ["alias"],
+    buckets=_QUERY_BUCKETS,
+)
+
+relay_events = Counter(
+    "outbox_relay_events",
+    "Outbox events the relay handled, by outcome: published (the broker accepted them), "
+    "failed (a publish the broker refused; retried with backoff) or dead_lettered.",
+    ["outcome"],
+)
+relay_passes = Counter(
+    "outbox_relay_passes", "Relay passes (claim, publish, record), by whether they claimed events.", ["claimed"]
+)
+relay_broker_outages = Counter(
+    "outbox_relay_broker_outages", "Relay passes that found the broker unreachable (leases released, backoff)."
+)
+
+projector_events = Counter(
+    "sync_projector_events",
+    "Outbox events a Celery worker applied to the read models, by outcome: applied, failed (retried with "
+    "backoff) or dead_lettered.",
+    ["outcome"],
+)
+projector_messages = Counter(
+    "sync_projector_messages", "Celery messages of events the workers processed, by result.", ["result"]
+)
+
+
+@contextmanager
+def counting_relay_pass(stats):
+    """Around one relay pass: add what it changed in the relay's `RelayStats` to the counters (outages too)."""
+    before = (stats.claimed, stats.published, stats.failed, stats.dead_lettered)
+    try:
+        yield
+    except BrokerUnavailable:
+        relay_broker_outages.inc()
+        raise
+    finally:
+        claimed, published, failed, dead = (
+            now - then
+            for now, then in zip(
+                (stats.claimed, stats.published, stats.failed, stats.dead_lettered), before, strict=True
+            )
+        )
+        relay_passes.labels(claimed="yes" if claimed else "no").inc()
+        for outcome, count in (("published", published), ("failed", failed), ("dead_lettered", dead)):
+            if count:
+                relay_events.labels(outcome=outcome).inc(count)
+
+
+def count_projection(*, applied: int, failed: int, dead_lettered: int) -> None:
+    """Record what one worker message did to its events."""
+    projector_messages.labels(result="ok").inc()
+    projector_events.labels(outcome="applied").inc(applied)
+    if failed:
+        projector_events.labels(outcome="failed").inc(failed)
+    if dead_lettered:
+        projector_events.labels(outcome="dead_lettered").inc(dead_lettered)
