@@ -43,6 +43,6 @@ def test_every_operator_command_answers_in_english_and_states_the_mode():
         # Demo data (names, addresses, the cancellation reason) stays Portuguese; the sentences around it not.
         prose = re.sub(r"(Substituída|Dr\.|Dra\.)[^\n]*", "", output)
         assert not PORTUGUESE.search(prose), (argv, output)
-    assert "  prescriptions: 20 (1 cancelled); created now: 20, already there: 0" in outputs[("seed_demo",)]
+    assert "  prescriptions: 21 (1 cancelled); created now: 21, already there: 0" in outputs[("seed_demo",)]
     assert "database mode: trigger -> trigger" in outputs[("switch_sync_mode", "trigger", "--force")]
     assert "0 event(s) published in" in outputs[("outbox_relay", "--once")]

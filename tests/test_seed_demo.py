@@ -42,7 +42,7 @@ def test_second_run_adds_no_rows_and_no_events():
 
     assert _row_counts() == counts
     assert OutboxEvent.objects.order_by("-pk").values_list("pk", flat=True).first() == last_event
-    assert "  prescriptions: 20 (1 cancelled); created now: 0, already there: 20" in output
+    assert "  prescriptions: 21 (1 cancelled); created now: 0, already there: 21" in output
     assert "created now: 1" not in output
 
 
