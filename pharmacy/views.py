@@ -162,7 +162,7 @@ class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
         return selectors.document_list(using=self.read_db)
 
 
-class StatusApi(ReadAfterMixin, APIView):
+class StatusApi(ReadAfterMixin, KnownQueryParametersMixin, APIView):
     permission_classes = [CanReadPharmacy]
 
     @extend_schema(

@@ -43,6 +43,11 @@ def _changelist(site: Site, cookies: dict[str, str], prescription_id: int) -> st
     return html
 
 
+def _shows(html: str, prescription_id: int) -> bool:
+    """The change list has a row of this prescription (its first column may be a link to the row)."""
+    return re.search(rf'field-id_prescricao">(?:<a [^>]*>)?{prescription_id}<', html) is not None
+
+
 def test_the_worklist_admin_reads_a_replica(cluster, trigger_site, replay_paused):
     site = trigger_site
     cookies = _admin_session(site)
@@ -54,7 +59,7 @@ def test_the_worklist_admin_reads_a_replica(cluster, trigger_site, replay_paused
     served = site.status()["reads_served"]
 
     html = _changelist(site, cookies, prescription_id)
-    assert f'field-id_prescricao">{prescription_id}<' not in html  # the paused replica has not replayed it
+    assert not _shows(html, prescription_id)  # the paused replica has not replayed it
     after = site.status()["reads_served"]
     assert sum(after[a] - served[a] for a in REPLICAS) == 1 and after["default"] == served["default"]
 
@@ -62,4 +67,4 @@ def test_the_worklist_admin_reads_a_replica(cluster, trigger_site, replay_paused
         with cluster.replica(alias) as conn:
             conn.execute("SELECT pg_wal_replay_resume()")
     cluster.wait_replayed()
-    assert f'field-id_prescricao">{prescription_id}<' in _changelist(site, cookies, prescription_id)
+    assert _shows(_changelist(site, cookies, prescription_id), prescription_id)
