@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bench.config import Config
 
-# The source 5-table join the read path is compared against (DESIGN.md's columns).
+# The source 5-table join the read path is compared against (the worklist's contract columns).
 JOIN_COLUMNS = """
     pm.id, pm.id_prescricao, p.data_prescricao,
     p.id_medico, m.nome AS nome_medico, m.especialidade AS especialidade_medico, m.crm AS crm_medico,

@@ -95,7 +95,7 @@ class ItemDetalhado(models.Model):
 
 
 class PrescricaoDocumento(models.Model):
-    """The prescription as one JSON document (DESIGN.md shape plus `status`)."""
+    """The prescription as one JSON document (the pharmacy's contract shape plus `status`)."""
 
     id_prescricao = models.BigIntegerField("prescrição", primary_key=True)
     id_medico = models.BigIntegerField("id do médico", db_index=True)

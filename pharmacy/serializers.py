@@ -85,7 +85,7 @@ class _MedicamentoSerializer(serializers.Serializer):
     ]
 )
 class PrescriptionDocumentSerializer(serializers.Serializer):
-    """The prescription document, as stored (DESIGN.md's shape plus `status`).
+    """The prescription document, as stored (the pharmacy's contract shape plus `status`).
 
     The stored JSON already has API formats (UTC `Z` datetimes, `HH:MM`), so
     it is returned as is; the fields below document it for the schema.
