@@ -48,7 +48,7 @@ test: $(STAMP)
 	$(PY) -m hospital.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # The Hypothesis `soak` profile (tests/hypothesis_profiles.py): 2,000 examples per mode instead of `make test`'s 200.
-SOAK_TESTS ?= tests/pharmacy/test_sync_state_machine.py tests/pharmacy/test_property.py
+SOAK_TESTS ?= tests/pharmacy/test_sync_state_machine.py tests/pharmacy/test_property.py tests/prontuario/test_property.py
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(PY) -m hospital.embedded run -- $(PY) -m pytest $(SOAK_TESTS) $(PYTEST_ARGS)
 

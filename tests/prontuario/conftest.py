@@ -1,32 +1,16 @@
 """Fixtures of the patient-record tests: integration users per source, a clinician, event builders.
 
-`PROFILE`: the Hypothesis profile HYPOTHESIS_PROFILE names (default `ci`,
-which Hypothesis ships; `soak` is declared here unless the suite already has
-it), applied by this package's property tests only.
+The property tests run under the suite's Hypothesis profile (`tests/hypothesis_profiles.py`).
 """
-
-import os
 
 import pytest
 from django.contrib.auth.models import User
-from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from prontuario.models import FonteIntegracao
 from tests.celery.conftest import stack  # noqa: F401 -- real relay/worker processes for celery mode
 from tests.conftest import _client as client_for
 from tests.conftest import _user
-
-if "soak" not in settings._profiles:  # Hypothesis ships `ci`; `soak` is for long runs (HYPOTHESIS_PROFILE=soak)
-    settings.register_profile("soak", max_examples=1000, deadline=None)
-_profile = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-# The profile HYPOTHESIS_PROFILE names, plus what these database-backed properties need: no per-example
-# deadline, fixtures shared across examples (each example resets the record's tables itself).
-PROFILE = settings(
-    _profile,
-    deadline=None,
-    suppress_health_check=[*_profile.suppress_health_check, HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 def integration_user(fonte: str, username: str | None = None) -> User:

@@ -11,7 +11,6 @@ from hospital import commands as master
 from prontuario.ingestion import IncomingEvent, receive_events
 from prontuario.models import DocumentoAtendimento
 from prontuario.serializers import EventoEntrada
-from tests.prontuario.conftest import PROFILE
 
 VISITS = [(0, "A1"), (0, "A2"), (1, "B1")]  # (patient index, visit id): several visits of one patient
 
@@ -82,7 +81,6 @@ def two_patients(transactional_db) -> list[int]:
 
 
 @pytest.mark.slow
-@PROFILE
 @given(drawn=specs, data=st.data())
 def test_any_order_duplication_and_batching_gives_the_same_documents(two_patients, drawn, data):
     events = _events(two_patients, drawn)
