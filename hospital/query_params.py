@@ -48,3 +48,11 @@ class KnownQueryParametersMixin:
                 errors[name] = [ErrorDetail(message, code=ErrorCode.EMPTY_VALUE.value)]
         if errors:
             raise ValidationError(errors)
+
+
+def whole_number(name: str, raw: str, low: int, high: int) -> int:
+    """Query parameter `name` as a whole number from `low` to `high`; anything else is a 400 on that parameter."""
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        message = f"{name} deve ser um número inteiro de {low} a {high}, não {raw!r}."
+        raise ValidationError({name: [ErrorDetail(message, code=f"{name}_invalido")]})
+    return int(raw)

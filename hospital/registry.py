@@ -10,13 +10,12 @@ import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from hospital.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
 from hospital.models import Medicamento, Medico, Paciente
 from hospital.permissions import CanReadPharmacy
-from hospital.query_params import KnownQueryParametersMixin
+from hospital.query_params import KnownQueryParametersMixin, whole_number
 from hospital.specialties import Especialidade
 
 
@@ -104,20 +103,13 @@ class RegistryPagination(ExamplePagination, PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        return _whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
+        return whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and raw != "last":
-            _whole_number(self.page_query_param, raw, 1, 10**9)
+            whole_number(self.page_query_param, raw, 1, 10**9)
         return super().paginate_queryset(queryset, request, view)
-
-
-def _whole_number(name: str, raw: str, low: int, high: int) -> int:
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        message = f"{name} deve ser um número inteiro de {low} a {high}, não {raw!r}."
-        raise ValidationError({name: [message]}, code=f"{name}_invalido")
-    return int(raw)
 
 
 def _pagination(path: str) -> type[PageNumberPagination]:

@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from hospital.api_docs import ExamplePagination
+from hospital.query_params import whole_number
 from pharmacy import selectors
 
 CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")
@@ -31,10 +32,7 @@ class ItemCursorPagination(ExamplePagination, CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            message = f"page_size deve ser um número inteiro de 1 a {self.max_page_size}, não {raw!r}."
-            raise ValidationError({self.page_size_query_param: [message]}, code="page_size_invalido")
-        return int(raw)
+        return whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
