@@ -45,17 +45,17 @@ run: $(STAMP)
 # Services not given by DATABASE_URL / REDIS_URL are embedded ones, stopped again afterwards
 # if this run started them.
 test: $(STAMP)
-	$(PY) -m hospital.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m hospital.devserver.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # The Hypothesis `soak` profile (tests/hypothesis_profiles.py): 2,000 examples per mode instead of `make test`'s 200.
 SOAK_TESTS ?= tests/pharmacy/test_sync_state_machine.py tests/pharmacy/test_property.py tests/prontuario/test_property.py
 soak: $(STAMP)
-	HYPOTHESIS_PROFILE=soak $(PY) -m hospital.embedded run -- $(PY) -m pytest $(SOAK_TESTS) $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=soak $(PY) -m hospital.devserver.embedded run -- $(PY) -m pytest $(SOAK_TESTS) $(PYTEST_ARGS)
 
 # schemathesis over every operation of the OpenAPI schema, as writer and reader, with the fuzz_campaign Hypothesis
 # profile (random seeds; `make test` runs the same test under the derandomized fuzz_ci profile).
 fuzz: $(STAMP)
-	FUZZ_PROFILE=fuzz_campaign $(PY) -m hospital.embedded run -- $(PY) -m pytest tests/hospital/test_openapi.py $(PYTEST_ARGS)
+	FUZZ_PROFILE=fuzz_campaign $(PY) -m hospital.devserver.embedded run -- $(PY) -m pytest tests/hospital/api/test_openapi.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -76,5 +76,5 @@ faults: $(STAMP)
 	$(PY) -m bench.faults $(FAULTS_ARGS)
 
 clean-data: $(STAMP)
-	$(PY) -m hospital.embedded stop
+	$(PY) -m hospital.devserver.embedded stop
 	rm -rf -- "$(DATA_DIR)"

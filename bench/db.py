@@ -1,7 +1,7 @@
 """The bench's own database: created on the configured server, dropped at the end.
 
 The server is the one of DATABASE_URL, else the checkout's embedded PostgreSQL
-(`hospital.embedded`). The database is `bench_<pid>`: the bench never touches
+(`hospital.devserver.embedded`). The database is `bench_<pid>`: the bench never touches
 another one. Helpers here speak plain psycopg (the orchestrating process
 never loads Django).
 """
@@ -25,7 +25,7 @@ def server_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    from hospital.embedded import default_data_dir, ensure_postgres
+    from hospital.devserver.embedded import default_data_dir, ensure_postgres
 
     return ensure_postgres(Path(default_data_dir()))
 

@@ -35,7 +35,7 @@ class Redis:
     """A private redis-server on a fixed Unix socket, so it can be stopped and started again at the same URL."""
 
     def __init__(self):
-        from hospital.embedded import _redis_binary
+        from hospital.devserver.embedded import _redis_binary
 
         self.dir = Path(tempfile.mkdtemp(prefix="bench_dw_redis_"))
         self.binary = str(_redis_binary())

@@ -38,7 +38,7 @@ from pathlib import Path
 import psycopg
 
 from bench.services import ROOT, free_port
-from hospital import embedded
+from hospital.devserver import embedded
 
 
 @dataclass
@@ -190,7 +190,7 @@ class Drill:
         self._in_subprocess(f"embedded.ensure_postgres(Path({str(self.data_dir)!r}))")
 
     def _in_subprocess(self, call: str) -> None:
-        code = f"from pathlib import Path; from hospital import embedded; {call}"
+        code = f"from pathlib import Path; from hospital.devserver import embedded; {call}"
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env, check=True, capture_output=True)
 
     # -- one round

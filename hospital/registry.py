@@ -12,10 +12,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 
-from hospital.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
+from hospital.api.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
+from hospital.api.permissions import CanReadPharmacy
+from hospital.api.query_params import KnownQueryParametersMixin, whole_number
 from hospital.models import Medicamento, Medico, Paciente
-from hospital.permissions import CanReadPharmacy
-from hospital.query_params import KnownQueryParametersMixin, whole_number
 from hospital.specialties import Especialidade
 
 

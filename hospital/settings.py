@@ -4,6 +4,9 @@
 | --- | --- | --- |
 | DATABASE_URL | embedded PostgreSQL in .data/ | the PostgreSQL server of the write and read models |
 | REDIS_URL | embedded Redis in .data/ | the Celery broker (used in celery and dualwrite modes) |
+
+Unset, DATABASE_URL and REDIS_URL are the addresses of this checkout's embedded servers (`hospital.local_servers`):
+computed here, started by the entry points (`manage.py`, `make run`, `make test`), never by importing the settings.
 | READ_MODEL_SYNC | unset | the mode `make run` switches the database to (trigger, celery, dualwrite); unset: keep it |
 | DATABASE_REPLICA_URLS | (none) | comma-separated URLs of streaming replicas of DATABASE_URL for the query side |
 | SECRET_KEY | a development key | Django's signing key; set it in production |
@@ -14,11 +17,12 @@
 import os
 from pathlib import Path
 
+from hospital import local_servers
 from hospital.database_url import database_settings
 from hospital.replicas.config import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
+DATA_DIR = local_servers.default_data_dir()
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -61,11 +65,12 @@ INSTALLED_APPS = [
     "outbox",
     "prontuario",
     "monitoring",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "monitoring.middleware.RequestMetricsMiddleware",  # first: its latency covers the whole stack
-    "hospital.http_errors.ApiErrorMiddleware",  # next: sees every /api/ response, shapes its errors
+    "hospital.api.http_errors.ApiErrorMiddleware",  # next: sees every /api/ response, shapes its errors
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -75,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "hospital.unavailable.DatabaseUnavailableMiddleware",
+    "hospital.api.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "hospital.urls"
@@ -98,17 +103,11 @@ TEMPLATES = [
 ]
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from hospital.embedded import ensure_postgres
-
-    return ensure_postgres(DATA_DIR)
-
-
 DATABASES = {
-    "default": database_settings(_database_url(), conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))),
+    "default": database_settings(
+        os.environ.get("DATABASE_URL") or local_servers.postgres_url(DATA_DIR),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+    ),
 }
 # A reused connection is checked before a request uses it, so the first requests after a PostgreSQL restart
 # reconnect instead of failing on a dead socket.
@@ -143,14 +142,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns anonymous requests into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "hospital.token_cache.CachedTokenAuthentication",
+        "hospital.api.token_cache.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "hospital.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["hospital.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "hospital.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["hospital.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -171,22 +170,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.openapi.document_errors"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hospital.api.openapi.document_errors"],
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
     # Only the token in the docs' Authorize dialog: a newcomer pastes the token there, not a session cookie.
-    "AUTHENTICATION_WHITELIST": ["hospital.token_cache.CachedTokenAuthentication"],
+    "AUTHENTICATION_WHITELIST": ["hospital.api.token_cache.CachedTokenAuthentication"],
 }
 
 
-def _redis_url() -> str:
-    """REDIS_URL, else this checkout's embedded Redis (started by the relay, worker or `make run` in celery mode)."""
-    from hospital.embedded import redis_url
-
-    return os.environ.get("REDIS_URL") or redis_url(DATA_DIR)
-
-
-REDIS_URL = _redis_url()
+# REDIS_URL, else this checkout's embedded Redis (started by `manage.py outbox_relay` and `make run` in celery mode).
+REDIS_URL = os.environ.get("REDIS_URL") or local_servers.redis_url(DATA_DIR)
 CELERY_BROKER_URL = REDIS_URL
+# The Celery app the outbox publishes through (the outbox names it here rather than importing the project).
+OUTBOX_CELERY_APP = "hospital.celery.app"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -253,6 +248,6 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_BIND = os.environ.get("METRICS_BIND", "127.0.0.1")
 RELAY_METRICS_PORT = int(os.environ.get("RELAY_METRICS_PORT", "0"))
 WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))
-# Seconds a process keeps a token's user and groups (hospital.token_cache): a revoked token or changed group
+# Seconds a process keeps a token's user and groups (hospital.api.token_cache): a revoked token or changed group
 # membership takes effect in other processes within this bound; 0 reads them on every request.
 AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))

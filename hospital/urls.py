@@ -9,7 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from hospital.auth import ObtainTokenView
+from hospital.api.auth import ObtainTokenView
 from hospital.landing import landing
 
 PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}

@@ -9,5 +9,14 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from monitoring import database
+        from outbox.signals import relay_starting
 
         database.instrument_new_connections()
+        relay_starting.connect(_serve_relay_metrics, dispatch_uid="monitoring-relay-metrics")
+
+
+def _serve_relay_metrics(sender, metrics_port: int, **kwargs) -> None:
+    """The relay's own `/metrics` port (RELAY_METRICS_PORT)."""
+    from monitoring.exposition import serve_in_background
+
+    serve_in_background(metrics_port, "relay")

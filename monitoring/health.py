@@ -61,7 +61,7 @@ def check_migrations(alias: str = DEFAULT_DB_ALIAS) -> Failure | None:
 def check_broker() -> Failure | None:
     import redis
 
-    from hospital.embedded import redis_py_url
+    from hospital.local_servers import redis_py_url
 
     client = redis.Redis.from_url(
         redis_py_url(settings.REDIS_URL), socket_timeout=BROKER_TIMEOUT, socket_connect_timeout=BROKER_TIMEOUT

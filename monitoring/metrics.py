@@ -3,14 +3,11 @@
 Counters that a Celery pool child increments carry a label: their children
 are created on first use, after the fork, so in multiprocess mode (see
 `monitoring.exposition`) they write to the shared files of the child that
-counts, not to a copy left in the parent.
+counts, not to a copy left in the parent. The relay's counters are the
+outbox's own (`outbox.metrics`): every process's registry serves them alike.
 """
 
-from contextlib import contextmanager
-
 from prometheus_client import Counter, Histogram
-
-from outbox.publishing import BrokerUnavailable
 
 # Request latency buckets: the pharmacy's reads take a few ms, a command tens, a read-after wait up to seconds.
 _REQUEST_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -36,19 +33,6 @@ db_query_duration = Histogram(
     buckets=_QUERY_BUCKETS,
 )
 
-relay_events = Counter(
-    "outbox_relay_events",
-    "Outbox events the relay handled, by outcome: published (the broker accepted them), "
-    "failed (a publish the broker refused; retried with backoff) or dead_lettered.",
-    ["outcome"],
-)
-relay_passes = Counter(
-    "outbox_relay_passes", "Relay passes (claim, publish, record), by whether they claimed events.", ["claimed"]
-)
-relay_broker_outages = Counter(
-    "outbox_relay_broker_outages", "Relay passes that found the broker unreachable (leases released, backoff)."
-)
-
 projector_events = Counter(
     "sync_projector_events",
     "Outbox events a Celery worker applied to the read models, by outcome: applied, failed (retried with "
@@ -58,28 +42,6 @@ projector_events = Counter(
 projector_messages = Counter(
     "sync_projector_messages", "Celery messages of events the workers processed, by result.", ["result"]
 )
-
-
-@contextmanager
-def counting_relay_pass(stats):
-    """Around one relay pass: add what it changed in the relay's `RelayStats` to the counters (outages too)."""
-    before = (stats.claimed, stats.published, stats.failed, stats.dead_lettered)
-    try:
-        yield
-    except BrokerUnavailable:
-        relay_broker_outages.inc()
-        raise
-    finally:
-        claimed, published, failed, dead = (
-            now - then
-            for now, then in zip(
-                (stats.claimed, stats.published, stats.failed, stats.dead_lettered), before, strict=True
-            )
-        )
-        relay_passes.labels(claimed="yes" if claimed else "no").inc()
-        for outcome, count in (("published", published), ("failed", failed), ("dead_lettered", dead)):
-            if count:
-                relay_events.labels(outcome=outcome).inc(count)
 
 
 def count_projection(*, applied: int, failed: int, dead_lettered: int) -> None:

@@ -47,9 +47,9 @@ def enabled() -> bool:
 
 
 def broker_app():
-    from hospital.celery import app
+    from outbox.publishing import celery_app
 
-    return app
+    return celery_app()
 
 
 def publish_in_transaction(event) -> None:

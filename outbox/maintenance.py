@@ -29,7 +29,7 @@ import threading
 
 from django.conf import settings
 
-from hospital.pg import connection_params
+from outbox.pg import connection_params
 
 logger = logging.getLogger(__name__)
 

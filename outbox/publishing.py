@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
 from outbox.store import Claimed
 
 TASK_NAME = "pharmacy.apply_events"
@@ -21,6 +24,11 @@ class BrokerUnavailable(Exception):
 
 
 Publisher = Callable[[Sequence[Claimed]], None]
+
+
+def celery_app():
+    """The project's Celery app, named by the `OUTBOX_CELERY_APP` setting."""
+    return import_string(settings.OUTBOX_CELERY_APP)
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
@@ -39,7 +47,7 @@ def celery_publisher(app=None, *, check_broker: Callable[[str], None] | None = N
     `outbox.sync_mode.check_broker`: the mode may have switched, with its broker, since the relay started).
     """
     if app is None:
-        from hospital.celery import app
+        app = celery_app()
 
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
     checked = []
@@ -71,7 +79,7 @@ def broker_queue_empty(app=None) -> bool | None:
     as on AMQP.
     """
     if app is None:
-        from hospital.celery import app
+        app = celery_app()
 
     from kombu.exceptions import ChannelError
 

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
-from hospital.pg import connection_params
-from monitoring.metrics import counting_relay_pass
 from outbox.maintenance import Vacuumer
+from outbox.metrics import counting_relay_pass
+from outbox.pg import connection_params
 from outbox.publishing import BrokerUnavailable, Publisher, broker_queue_empty, celery_publisher
 from outbox.store import Claimed, claim, held_back, mark_published, purge, record_failure, release, requeue_lost
 

@@ -8,9 +8,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from hospital.replicas.views import ReplicaAdminMixin
 from pharmacy import search
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
+from pharmacy.replica_views import ReplicaAdminMixin
 
 
 class _ReadOnlyAdmin(ReplicaAdminMixin, admin.ModelAdmin):

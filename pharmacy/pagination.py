@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
-from hospital.api_docs import ExamplePagination
-from hospital.query_params import whole_number
+from hospital.api.api_docs import ExamplePagination
+from hospital.api.query_params import whole_number
 from pharmacy import selectors
 
 CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hospital.api_docs import DOCUMENTO
+from hospital.api.api_docs import DOCUMENTO
 from hospital.specialties import Especialidade
 from pharmacy import search
 from pharmacy.serializers import PrescriptionDocumentSerializer

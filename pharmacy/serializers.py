@@ -5,7 +5,7 @@ import datetime as dt
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from hospital.fields import HorarioField
+from hospital.api.fields import HorarioField
 from pharmacy.models import ItemDetalhado
 
 

@@ -12,7 +12,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hospital.api_docs import (
+from hospital.api.api_docs import (
     ASPIRINA,
     DATA_PRESCRICAO,
     DOCUMENTO,
@@ -23,14 +23,14 @@ from hospital.api_docs import (
     error_example,
     forbidden,
 )
-from hospital.permissions import CanReadPharmacy
-from hospital.query_params import KnownQueryParametersMixin
-from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
+from hospital.api.permissions import CanReadPharmacy
+from hospital.api.query_params import KnownQueryParametersMixin
 from hospital.replicas.health import replica_status
-from hospital.replicas.views import ReplicaReadMixin
 from pharmacy import selectors
 from pharmacy.filters import DocumentFilter, ItemFilter
 from pharmacy.pagination import DocumentCursorPagination, ItemCursorPagination
+from pharmacy.read_after import READ_AFTER_HEADER, ReadAfterMixin
+from pharmacy.replica_views import ReplicaReadMixin
 from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
 from pharmacy.status import sync_status
 

@@ -11,7 +11,7 @@ import datetime as dt
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from hospital.fields import HorarioField, HorarioInputField, StrictCharField, StrictIntegerField
+from hospital.api.fields import HorarioField, HorarioInputField, StrictCharField, StrictIntegerField
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prescriptions.rules import ItemInput
 

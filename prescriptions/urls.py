@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from hospital.converters import BigIntConverter
+from hospital.api.converters import BigIntConverter
 from prescriptions import views
 
 register_converter(BigIntConverter, "bigint")

@@ -4,7 +4,7 @@ Each view validates the input's shape, calls one command, and answers with
 the result, the outbox position of the command's event in
 `X-Event-Position` and the read token in `X-Read-Token` (send it back as
 `X-Read-After` to read your own write, on a replica too).
-Domain errors become 400/404/409 in `hospital.api.exception_handler`.
+Domain errors become 400/404/409 in `hospital.api.exceptions.exception_handler`.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -12,9 +12,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hospital.api import EVENT_POSITION_HEADER
-from hospital.api_docs import DATA_PRESCRICAO, UNAUTHENTICATED, error, error_example, forbidden
-from hospital.permissions import CanWritePrescriptions
+from hospital.api.api_docs import DATA_PRESCRICAO, UNAUTHENTICATED, error, error_example, forbidden
+from hospital.api.exceptions import EVENT_POSITION_HEADER
+from hospital.api.permissions import CanWritePrescriptions
 from hospital.replicas import token
 from prescriptions import commands
 from prescriptions.models import Prescricao

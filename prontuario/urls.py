@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 from django.urls.converters import get_converters
 
-from hospital.converters import BigIntConverter
+from hospital.api.converters import BigIntConverter
 from prontuario import views
 
 if "bigint" not in get_converters():

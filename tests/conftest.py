@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from hospital import commands as master
 from hospital.specialties import Especialidade
+from outbox.sync_mode import set_mode
 from prescriptions import commands
 from prescriptions.rules import ItemInput
 from tests import hypothesis_profiles
@@ -117,3 +118,31 @@ def article_prescription(cardiologista, paciente, aspirina, paracetamol):
         data_prescricao=dt.datetime(2023, 5, 20, 14, 30, tzinfo=dt.UTC),
         itens=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
     )
+
+
+@pytest.fixture
+def celery_mode(transactional_db):
+    """The database in celery mode (triggers stand down); the flush after the test resets it to trigger."""
+    set_mode("celery")
+    yield
+    set_mode("trigger")
+
+
+@pytest.fixture
+def world(transactional_db):
+    """Committed master data: two doctors, two patients, three medications."""
+    return {
+        "medicos": [
+            master.register_doctor(nome="Dr. João Silva", especialidade=Especialidade.CARDIOLOGIA, crm="CRM12345"),
+            master.register_doctor(nome="Dra. Ana Souza", especialidade=Especialidade.ONCOLOGIA, crm="CRM54321"),
+        ],
+        "pacientes": [
+            master.register_patient(nome="Maria Oliveira", data_nascimento=dt.date(1985, 7, 10), endereco="Rua A"),
+            master.register_patient(nome="Pedro", data_nascimento=dt.date(2000, 1, 1)),
+        ],
+        "medicamentos": [
+            master.register_medication(nome="Aspirina", descricao="Analgésico"),
+            master.register_medication(nome="Paracetamol"),
+            master.register_medication(nome="Dipirona"),
+        ],
+    }

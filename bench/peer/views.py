@@ -15,8 +15,8 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 
 from bench.peer.models import PeerItem, PeerPrescricao
+from hospital.api.permissions import CanReadPharmacy, CanWritePrescriptions
 from hospital.models import Medicamento, Medico, Paciente
-from hospital.permissions import CanReadPharmacy, CanWritePrescriptions
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 
 

@@ -29,10 +29,10 @@ def main(rounds: int = 3000) -> dict:
     django.setup()
     from django.db import DEFAULT_DB_ALIAS, connections
 
-    from hospital.read_after import ReadToken
-    from hospital.replicas.routing import REACHED_SQL, read_database
     from hospital.replicas.token import primary_lsn
     from outbox.positions import projection_position
+    from pharmacy.read_after import ReadToken
+    from pharmacy.replica_routing import REACHED_SQL, read_database
 
     token = ReadToken(projection_position(), primary_lsn())
     read_database(token)  # connections opened, replicas checked

@@ -29,7 +29,8 @@ import psycopg
 from bench import services
 from bench.context import log, pct
 from bench.replicas import load
-from hospital import embedded, embedded_replicas
+from hospital.devserver import embedded
+from hospital.devserver import replicas as embedded_replicas
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLICAS = ("replica_1", "replica_2")

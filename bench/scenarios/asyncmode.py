@@ -179,7 +179,7 @@ def projector_throughput(ctx: Context) -> None:
 def _flush_redis(url: str) -> None:
     import redis
 
-    from hospital.embedded import redis_py_url
+    from hospital.local_servers import redis_py_url
 
     redis.Redis.from_url(redis_py_url(url)).flushall()
 

@@ -1,7 +1,7 @@
 """The database router: the primary for everything unless a read names a replica itself.
 
 Reads go to a replica only where a view asks for one through
-`hospital.replicas.routing` (`.using(alias)`); every other read, so every
+`pharmacy.replica_routing` (`.using(alias)`); every other read, so every
 command's validation, the outbox, the relay and the projector, and every write
 (even of an object loaded from a replica) go to the primary. Replicas are
 never migrated (they replay the primary's migrations).

@@ -24,7 +24,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from hospital.pg import connection_params
+from outbox.pg import connection_params
 from outbox.sync_mode import set_mode
 from pharmacy.status import sync_status
 from pharmacy.verify import find_drift
@@ -73,7 +73,7 @@ class PrivateRedis:
         self.proc: subprocess.Popen | None = None
         binary = shutil.which("redis-server")
         if binary is None:
-            from hospital.embedded import _redis_binary
+            from hospital.devserver.embedded import _redis_binary
 
             binary = str(_redis_binary())
         self.binary = binary
@@ -229,7 +229,7 @@ def assert_nothing_lost() -> None:
 
 
 def _broker() -> redis.Redis:
-    from hospital.embedded import redis_py_url
+    from hospital.local_servers import redis_py_url
 
     client = redis.Redis.from_url(redis_py_url(settings.REDIS_URL))
     try:

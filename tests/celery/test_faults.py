@@ -14,7 +14,7 @@ import time
 import pytest
 from django.db import connections
 
-from hospital import pg
+from outbox import pg
 from outbox.models import OutboxEvent
 from pharmacy.models import PrescricaoDocumento
 from prescriptions import commands

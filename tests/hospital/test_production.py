@@ -48,7 +48,8 @@ def test_make_runs_access_log_leaves_out_static_files(tmp_path):
         port = sock.getsockname()[1]
     log = tmp_path / "access.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "hospital.launcher:static_application()", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "hospital.devserver.launcher:static_application()",
+         "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--no-control-socket", "--access-logfile", str(log),
          "--logger-class", "hospital.access_log.QuietStaticLogger"],
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "hospital.settings"},

@@ -1,40 +1,6 @@
-"""Fixtures for the outbox tests: celery mode in the test database, master data, a recording publisher."""
-
-import datetime as dt
+"""Fixtures for the outbox tests: a recording publisher (celery mode and master data: `tests/conftest.py`)."""
 
 import pytest
-
-from hospital import commands as master
-from hospital.specialties import Especialidade
-from outbox.sync_mode import set_mode
-
-
-@pytest.fixture
-def celery_mode(transactional_db):
-    """The database in celery mode (triggers stand down); the flush after the test resets it to trigger."""
-    set_mode("celery")
-    yield
-    set_mode("trigger")
-
-
-@pytest.fixture
-def world(transactional_db):
-    """Committed master data: two doctors, two patients, three medications."""
-    return {
-        "medicos": [
-            master.register_doctor(nome="Dr. João Silva", especialidade=Especialidade.CARDIOLOGIA, crm="CRM12345"),
-            master.register_doctor(nome="Dra. Ana Souza", especialidade=Especialidade.ONCOLOGIA, crm="CRM54321"),
-        ],
-        "pacientes": [
-            master.register_patient(nome="Maria Oliveira", data_nascimento=dt.date(1985, 7, 10), endereco="Rua A"),
-            master.register_patient(nome="Pedro", data_nascimento=dt.date(2000, 1, 1)),
-        ],
-        "medicamentos": [
-            master.register_medication(nome="Aspirina", descricao="Analgésico"),
-            master.register_medication(nome="Paracetamol"),
-            master.register_medication(nome="Dipirona"),
-        ],
-    }
 
 
 class RecordingPublisher:

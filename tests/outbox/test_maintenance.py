@@ -5,7 +5,7 @@ import time
 import pytest
 from django.db import connection
 
-from hospital import pg
+from outbox import pg
 from outbox.maintenance import Vacuumer, analyze_if_stale, vacuum_if_needed
 
 pytestmark = pytest.mark.django_db(transaction=True)

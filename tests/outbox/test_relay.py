@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from hospital import pg
-from outbox import publishing, relay, store
+from outbox import pg, publishing, relay, store
 from outbox.models import OutboxEvent
 from outbox.positions import IS_PROJECTED_SQL
 from pharmacy.status import STATUS_SQL
@@ -237,7 +236,7 @@ def test_lost_messages_are_republished_only_while_the_broker_queue_is_empty(cele
     """A queued backlog is not amplified: an old unprojected event goes out again only once nothing is queued."""
     import redis
 
-    from hospital.embedded import redis_py_url
+    from hospital.local_servers import redis_py_url
 
     broker = redis.Redis.from_url(redis_py_url(settings.REDIS_URL))
     broker.flushdb()  # this suite's own database number

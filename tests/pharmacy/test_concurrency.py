@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from hospital import pg
+from outbox import pg
 from pharmacy import projector
 from tests.pharmacy.helpers import assert_read_models_match_source
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, connections
 
 from hospital import commands as master
-from hospital import pg
+from outbox import pg
 from outbox.sync_mode import set_mode
 from pharmacy import projector, swap_rebuild
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from hospital import commands as master
-from hospital import pg
 from hospital.errors import DomainError
 from hospital.models import Medicamento, Medico, Paciente
+from outbox import pg
 from outbox.sync_mode import set_mode
 from pharmacy import projector
 from pharmacy.verify import find_drift

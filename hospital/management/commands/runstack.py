@@ -4,7 +4,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from hospital import launcher
+from hospital.devserver import launcher
 
 
 class Command(BaseCommand):

@@ -1,6 +1,5 @@
 """`manage.py outbox_relay`: publish outbox events to Celery (see `outbox.relay`)."""
 
-import os
 import signal
 import time
 
@@ -8,9 +7,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, connection
 
-from monitoring.exposition import serve_in_background
 from outbox import relay
 from outbox.publishing import celery_publisher
+from outbox.signals import relay_starting
 from outbox.sync_mode import BrokerMismatch, check_broker, current_mode, display_broker, mode_line
 
 
@@ -43,7 +42,7 @@ class Command(BaseCommand):
                 "old events). `manage.py switch_sync_mode celery` switches to the asynchronous mode."
             )
         if not once and settings.RELAY_METRICS_PORT:
-            serve_in_background(settings.RELAY_METRICS_PORT, "relay")
+            relay_starting.send(sender=self.__class__, metrics_port=settings.RELAY_METRICS_PORT)
             self.stdout.write(
                 f"métricas do relay em http://{settings.METRICS_BIND}:{settings.RELAY_METRICS_PORT}/metrics"
             )
@@ -67,10 +66,6 @@ class Command(BaseCommand):
             check_broker(settings.CELERY_BROKER_URL)
         except BrokerMismatch as exc:
             raise CommandError(f"refusing to run: {exc}") from exc
-        if current_mode() == "celery" and not os.environ.get("REDIS_URL"):
-            from hospital.embedded import ensure_redis
-
-            ensure_redis(settings.DATA_DIR)  # this checkout's embedded broker, the one settings point at
 
     def _mode_once_reachable(self, should_stop) -> str | None:
         """The database's sync mode; started while PostgreSQL is down, the relay waits for it instead of exiting.

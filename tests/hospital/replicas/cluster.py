@@ -2,7 +2,7 @@
 
 The suite's own database (DATABASE_URL: in CI the machine's PostgreSQL 15 on
 TCP) is not ours to reconfigure, so these tests start an embedded primary and
-two hot-standby replicas (`hospital.embedded_replicas`, the same binaries
+two hot-standby replicas (`hospital.devserver.replicas`, the same binaries
 `make run REPLICAS=n` uses) on Unix sockets in a temporary folder, migrate
 and seed it once, and talk to gunicorn processes serving it over HTTP: the
 processes decide the routing, so only their answers and the status counters
@@ -27,7 +27,8 @@ from pathlib import Path
 
 import psycopg
 
-from hospital import embedded, embedded_replicas
+from hospital.devserver import embedded
+from hospital.devserver import replicas as embedded_replicas
 
 ROOT = Path(__file__).resolve().parents[3]
 REPLICAS = ("replica_1", "replica_2")

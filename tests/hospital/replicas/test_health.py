@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hospital import embedded_replicas
+from hospital.devserver import replicas as embedded_replicas
 from tests.hospital.replicas.cluster import REPLICAS, wait_until
 
 

@@ -7,7 +7,7 @@ command committed; see `hospital.replicas.token`). A read request sending
 every event up to N: the view waits up to `READ_AFTER_TIMEOUT` seconds for
 the projection (celery mode; in trigger mode it is immediate), else answers
 503 with `Retry-After`. Without the header nothing changes and no query is
-added. On a replica, `hospital.replicas.routing` also demands the LSN.
+added. On a replica, `pharmacy.replica_routing` also demands the LSN.
 
 A wait holds a web thread, so waits are bounded in number as well as in time:
 

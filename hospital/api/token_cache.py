@@ -1,10 +1,10 @@
 """Token authentication without a query per request: a short-lived, in-process cache of token -> user.
 
-DRF's `TokenAuthentication` (here `hospital.authentication`'s) reads the token and its user on every request,
+DRF's `TokenAuthentication` (here `hospital.api.authentication`'s) reads the token and its user on every request,
 and the permission check then reads the user's groups: two queries before
 the view's own one. `CachedTokenAuthentication` keeps, per process, what
 those two queries returned (the user, with its group names attached, see
-`hospital.permissions.group_names`) for `AUTH_CACHE_SECONDS`.
+`hospital.api.permissions.group_names`) for `AUTH_CACHE_SECONDS`.
 
 Staleness bound: in the process where a change is made (a token deleted, a
 user saved or deactivated, group memberships changed, a group deleted) the
@@ -25,7 +25,7 @@ from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from rest_framework.authtoken.models import Token
 
-from hospital.authentication import TokenAuthentication
+from hospital.api.authentication import TokenAuthentication
 
 _MAX_ENTRIES = 10_000  # a flood of distinct bad tokens is never cached; this bounds the good ones
 

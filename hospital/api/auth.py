@@ -1,7 +1,7 @@
 """`POST /api/auth/token/`: exchange a username and password for an API token; the token's OpenAPI scheme.
 
 The security scheme tells integrators, where Swagger UI's Authorize box shows
-it, to paste `Token <key>` (see `hospital.authentication`).
+it, to paste `Token <key>` (see `hospital.api.authentication`).
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -11,13 +11,13 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 
-from hospital.parsers import JSONParser
+from hospital.api.parsers import JSONParser
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
     """The security scheme as Swagger UI shows it in Authorize: the value to paste, prefix included."""
 
-    target_class = "hospital.token_cache.CachedTokenAuthentication"
+    target_class = "hospital.api.token_cache.CachedTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

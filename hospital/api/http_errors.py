@@ -1,6 +1,6 @@
 """Every error under `/api/` in the one error shape, whoever produced it.
 
-DRF's views answer their errors through `hospital.api.exception_handler`.
+DRF's views answer their errors through `hospital.api.exceptions.exception_handler`.
 Some errors never reach a DRF view: a URL that matches no route (or an id
 past bigint, which the converter refuses), a body over the size limit, a
 POST missing its trailing slash, an exception Django turns into a 400 or a

@@ -6,7 +6,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from hospital import token_cache
+from hospital.api import token_cache
 
 pytestmark = pytest.mark.django_db
 

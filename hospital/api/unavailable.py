@@ -4,7 +4,7 @@ A lost or refused PostgreSQL connection (server restarting, failover, network
 cut) is not a bug of the request: the client should retry shortly, and the
 web process must not need a restart once the server is back. Django raises
 `OperationalError` / `InterfaceError` from the first query of the request (DRF
-views let them through: `hospital.api.exception_handler` leaves them alone);
+views let them through: `hospital.api.exceptions.exception_handler` leaves them alone);
 this middleware turns them into::
 
     503  Retry-After: 5

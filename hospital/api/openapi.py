@@ -6,7 +6,7 @@ particular to them (409 for a cancelled prescription, 503 for
 `X-Read-After`); the hook adds those any operation can answer (bad input,
 authentication, content negotiation, body size and type) and gives every
 error response the `Error` schema, which is what
-`hospital.api.exception_handler` and `hospital.http_errors` produce.
+`hospital.api.exceptions.exception_handler` and `hospital.api.http_errors` produce.
 """
 
 ERROR_SCHEMA = {

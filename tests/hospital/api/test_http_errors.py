@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from hospital.parsers import MAX_JSON_DEPTH
+from hospital.api.parsers import MAX_JSON_DEPTH
 from pharmacy import views as pharmacy_views
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from tests.hospital.error_shape import assert_django_error

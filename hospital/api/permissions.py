@@ -7,7 +7,7 @@ READER_GROUP = "farmacia"
 
 
 def group_names(user) -> frozenset[str] | None:
-    """The user's group names when authentication already loaded them (`hospital.token_cache`), else None."""
+    """The user's group names when authentication already loaded them (`hospital.api.token_cache`), else None."""
     return getattr(user, "cached_group_names", None)
 
 

@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hospital import embedded
+from hospital import local_servers
+from hospital.devserver import embedded
 
 MAX_SLOT_WAL_KEEP = "2GB"
 _OS_USER = "embedded_postgres"
@@ -68,7 +69,7 @@ def _socket_dir(pgdata: Path) -> Path:
 
 
 def _primary_socket(data_dir: Path) -> Path:
-    socket_path = embedded._postgres_running(embedded._pgdata(Path(data_dir)))
+    socket_path = embedded._postgres_running(local_servers.pgdata(Path(data_dir)))
     if socket_path is None:
         raise RuntimeError(f"the embedded PostgreSQL of {data_dir} is not running: replicas need it")
     return socket_path
@@ -78,7 +79,7 @@ def _prepare_primary(primary_socket: Path, slot: str) -> None:
     """Cap the WAL a slot may hold back, and drop a leftover inactive slot of a deleted replica copy."""
     import psycopg
 
-    url = embedded._postgres_url(primary_socket, "postgres")
+    url = local_servers.postgres_socket_url(primary_socket, "postgres")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"ALTER SYSTEM SET max_slot_wal_keep_size = '{MAX_SLOT_WAL_KEEP}'")
         conn.execute("SELECT pg_reload_conf()")
@@ -116,7 +117,7 @@ def start_replica(data_dir: Path, name: str) -> str:
     pgdata = replica_dir(data_dir, name)
     running = embedded._postgres_running(pgdata)
     if running is not None:
-        return embedded._postgres_url(running)
+        return local_servers.postgres_socket_url(running)
     if not (pgdata / "PG_VERSION").exists():
         print(f"Copying the embedded PostgreSQL into replica {pgdata} ...", file=sys.stderr)
         _copy(_primary_socket(data_dir), pgdata, name)
@@ -128,7 +129,7 @@ def start_replica(data_dir: Path, name: str) -> str:
     )  # fmt: skip
     started.add(name)
     socket_path = _wait_ready(pgdata)
-    return embedded._postgres_url(socket_path)
+    return local_servers.postgres_socket_url(socket_path)
 
 
 def _wait_ready(pgdata: Path, timeout: float = 60) -> Path:

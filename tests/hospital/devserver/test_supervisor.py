@@ -1,24 +1,23 @@
-"""The `make run` supervisor: a child that dies is restarted with backoff while the others keep running."""
+"""The `make run` supervisor (`hospital.devserver.supervisor`): a child that dies is restarted with backoff
+while the others keep running."""
 
 import io
 import os
 import signal
 import time
 
-from hospital.launcher import Child, Stack
+from hospital.devserver.supervisor import Child, Supervisor
 
 
-class TwoChildren(Stack):
-    """The supervisor with stand-in children: a "worker" whose process group holds a second process, and a "web"."""
-
-    def plan(self) -> list[Child]:
-        return [
-            Child("web", ["sleep", "600"]),
-            Child("worker", ["sh", "-c", "sleep 600 & wait"]),  # like Celery's main process and its pool child
-        ]
+def two_children() -> list[Child]:
+    """Stand-in children: a "worker" whose process group holds a second process, and a "web"."""
+    return [
+        Child("web", ["sleep", "600"]),
+        Child("worker", ["sh", "-c", "sleep 600 & wait"]),  # like Celery's main process and its pool child
+    ]
 
 
-def _supervise_until(stack: Stack, predicate, timeout: float = 20) -> None:
+def _supervise_until(stack: Supervisor, predicate, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, stack.out.getvalue()
@@ -41,8 +40,8 @@ def _group_members(pgid: int) -> list[int]:
 
 
 def test_a_killed_child_is_restarted_with_backoff_and_the_others_keep_running():
-    stack = TwoChildren(host="127.0.0.1", port=0, out=io.StringIO())
-    stack.start(dict(os.environ))
+    stack = Supervisor(out=io.StringIO())
+    stack.start(two_children(), dict(os.environ))
     web, worker = stack.children
     try:
         web_pid, first_pid = web.process.pid, worker.process.pid

@@ -4,7 +4,7 @@ import re
 
 from werkzeug.test import Client
 
-from hospital.launcher import static_application
+from hospital.devserver.launcher import static_application
 from tests.hospital.in_process import requests_keep_the_connection
 
 
