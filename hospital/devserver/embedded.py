@@ -26,7 +26,7 @@ Command line (used by the Makefile)::
     python -m hospital.devserver.embedded status          # prints what runs; exit 0 if both run
     python -m hospital.devserver.embedded stop            # stops both
     python -m hospital.devserver.embedded run -- CMD ...  # runs CMD with DATABASE_URL/REDIS_URL set,
-                                                # stopping afterwards what this call started
+                                                          # stopping afterwards what this call started
 """
 
 from __future__ import annotations
