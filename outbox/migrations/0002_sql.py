@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from hospital.migration_sql import run_sql_files
+from hospital.migration_ops import run_sql_files
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ Runs before the tables: a generated column's expression must exist when the colu
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
-from hospital.migration_sql import run_sql_files
+from hospital.migration_ops import run_sql_files
 
 
 class Migration(migrations.Migration):

@@ -117,37 +117,30 @@ BEGIN
 END
 $$;
 
--- The triggers. Names: pharmacy_sync_<operation> (one set per write table).
-CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON prescricao_medicamentos
-    REFERENCING NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_itens();
-CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON prescricao_medicamentos
-    REFERENCING OLD TABLE AS antigos NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_itens();
-CREATE TRIGGER pharmacy_sync_del AFTER DELETE ON prescricao_medicamentos
-    REFERENCING OLD TABLE AS antigos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_itens();
-CREATE TRIGGER pharmacy_sync_trunc AFTER TRUNCATE ON prescricao_medicamentos
-    FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_itens();
-
-CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON prescricoes
-    REFERENCING NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_prescricoes();
-CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON prescricoes
-    REFERENCING OLD TABLE AS antigos NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_prescricoes();
-CREATE TRIGGER pharmacy_sync_del AFTER DELETE ON prescricoes
-    REFERENCING OLD TABLE AS antigos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_prescricoes();
-CREATE TRIGGER pharmacy_sync_trunc AFTER TRUNCATE ON prescricoes
-    FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_prescricoes();
-
-CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON medicos
-    REFERENCING NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_cadastro('Medico');
-CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON medicos
-    REFERENCING OLD TABLE AS antigos NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_cadastro('Medico');
-
-CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON pacientes
-    REFERENCING NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_cadastro('Paciente');
-CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON pacientes
-    REFERENCING OLD TABLE AS antigos NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_cadastro('Paciente');
-
-CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON medicamentos
-    REFERENCING NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_cadastro('Medicamento');
-CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON medicamentos
-    REFERENCING OLD TABLE AS antigos NEW TABLE AS novos
-    FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_trg_cadastro('Medicamento');
+-- The triggers, pharmacy_sync_<operation> on each write table: INSERT and UPDATE on all five,
+-- DELETE and TRUNCATE on the prescriptions and their items (master data cannot be deleted while
+-- shown, see above).
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('prescricao_medicamentos', 'pharmacy_trg_itens()', true),
+        ('prescricoes', 'pharmacy_trg_prescricoes()', true),
+        ('medicos', 'pharmacy_trg_cadastro(''Medico'')', false),
+        ('pacientes', 'pharmacy_trg_cadastro(''Paciente'')', false),
+        ('medicamentos', 'pharmacy_trg_cadastro(''Medicamento'')', false)
+    ) AS v(tabela, funcao, apaga) LOOP
+        EXECUTE format('CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON %I REFERENCING NEW TABLE AS novos '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+        EXECUTE format('CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON %I REFERENCING OLD TABLE AS antigos '
+                       'NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+        IF t.apaga THEN
+            EXECUTE format('CREATE TRIGGER pharmacy_sync_del AFTER DELETE ON %I REFERENCING OLD TABLE AS antigos '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+            EXECUTE format('CREATE TRIGGER pharmacy_sync_trunc AFTER TRUNCATE ON %I '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+        END IF;
+    END LOOP;
+END
+$$;
