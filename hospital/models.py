@@ -4,10 +4,10 @@ Tables and columns follow the source schema (Medicos, Pacientes, Medicamentos);
 `ativo` and `especialidades_permitidas` exist for the domain rules. Rows change
 only through `hospital.commands`.
 
-Their triggers are not declared here: the read side and the outbox attach
-them at startup (`pharmacy.sync_triggers`: read-model sync;
-`outbox.capture_triggers`: change capture) and the migrations of this app
-install them (`manage.py pgtrigger ls`).
+Each table's change capture (`outbox.capture_triggers.capture_change`) is declared
+in its `Meta.triggers` and installed by this app's migrations; the pharmacy's
+read-model sync triggers are plain SQL installed by the pharmacy's own
+migration (pharmacy/sql/triggers.sql).
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -15,6 +15,8 @@ from django.db import models
 
 from hospital.identifiers import DEFAULT_UF, UF_CHOICES
 from hospital.specialties import Especialidade
+from outbox.capture_triggers import capture_change
+from outbox.types import AggregateType
 
 
 class Medico(models.Model):
@@ -26,6 +28,7 @@ class Medico(models.Model):
 
     class Meta:
         db_table = "medicos"
+        triggers = [capture_change(AggregateType.MEDICO, "id")]
         verbose_name = "médico"
         verbose_name_plural = "médicos"
         ordering = ["nome"]
@@ -58,6 +61,7 @@ class Paciente(models.Model):
 
     class Meta:
         db_table = "pacientes"
+        triggers = [capture_change(AggregateType.PACIENTE, "id")]
         verbose_name = "paciente"
         verbose_name_plural = "pacientes"
         ordering = ["nome"]
@@ -86,6 +90,7 @@ class Medicamento(models.Model):
 
     class Meta:
         db_table = "medicamentos"
+        triggers = [capture_change(AggregateType.MEDICAMENTO, "id")]
         verbose_name = "medicamento"
         verbose_name_plural = "medicamentos"
         ordering = ["nome"]

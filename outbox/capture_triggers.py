@@ -1,25 +1,19 @@
-"""Change capture on the write tables, as django-pgtrigger objects.
+"""Change capture on the write tables: the trigger factory the write models declare.
 
-What they enforce: every committed change of a write table has an outbox
+What it enforces: every committed change of a write table has an outbox
 event of its aggregate, whatever path wrote it. A deferred (commit-time) row
 trigger appends an `AlteracaoDireta` event unless the transaction already
 wrote one for that aggregate; by commit a command has appended its own event,
 so only writes that bypassed the commands (ORM `update()`, `bulk_create`, raw
 SQL) get one, and command writes are never doubled.
 
-`register()` (called from `OutboxConfig.ready`) attaches one trigger per write
-model, with the aggregate type and the column holding the aggregate id
-inlined, so the trigger lives in that model's migration state and is
-installed by the owning app's migrations (`manage.py pgtrigger ls`). Until
-`outbox/migrations/0006_drop_sql_triggers.py` this was the hand-written
-`outbox_capture_change` constraint trigger of
-`outbox/migrations/0003_positions_capture_notify.py` (one function, aggregate
-and column passed in TG_ARGV); the body below is that function's, except that
-the "already has an event" check is planned at every call (EXECUTE), see there.
-Price of that: 32 µs per captured row instead of 4 µs with a cached plan
-(0.1 ms per 3-item prescription; 1.4 s more for a raw UPDATE of 50,000 items),
-against a cached sequential scan that grows with the outbox for as long as the
-connection lives.
+Each write model lists `capture_change(<aggregate type>, <column holding the
+aggregate id>)` in its `Meta.triggers` (hospital.models, prescriptions.models),
+so the trigger lives in that model's migration state and is installed by the
+owning app's migrations (`manage.py pgtrigger ls`). The "already has an event"
+check is planned at every call (EXECUTE), see the body: 32 µs per captured row
+instead of 4 µs with a cached plan, against a cached sequential scan that
+grows with the outbox for as long as the connection lives.
 
 The outbox table's own triggers (born projected, NOTIFY) are in
 `outbox.models.OutboxEvent.Meta.triggers`.
@@ -27,17 +21,10 @@ The outbox table's own triggers (born projected, NOTIFY) are in
 
 import pgtrigger
 
-# model label -> (aggregate type, column holding the aggregate id)
-CAPTURED = {
-    "hospital.Medico": ("Medico", "id"),
-    "hospital.Paciente": ("Paciente", "id"),
-    "hospital.Medicamento": ("Medicamento", "id"),
-    "prescriptions.Prescricao": ("Prescricao", "id"),
-    "prescriptions.PrescricaoMedicamento": ("Prescricao", "id_prescricao"),
-}
+from outbox.types import AggregateType
 
 
-def capture_change(aggregate: str, column: str) -> pgtrigger.Trigger:
+def capture_change(aggregate: AggregateType, column: str) -> pgtrigger.Trigger:
     """Deferred row trigger: an `AlteracaoDireta` event per aggregate the row belongs to (old and new)."""
     return pgtrigger.Trigger(
         name="outbox_capture",
@@ -75,14 +62,3 @@ def capture_change(aggregate: str, column: str) -> pgtrigger.Trigger:
     RETURN NULL;
     """,
     )
-
-
-TRIGGERS = {label: capture_change(aggregate, column) for label, (aggregate, column) in CAPTURED.items()}
-
-
-def register() -> None:
-    """Attach the capture triggers to the write models (idempotent; `OutboxConfig.ready` calls it)."""
-    from django.apps import apps
-
-    for label, trigger in TRIGGERS.items():
-        pgtrigger.register(trigger)(apps.get_model(label))

@@ -2,11 +2,11 @@
 
 Both tables are written ONLY by the sync SQL installed by migrations
 (`pharmacy/sql/`, see `pharmacy.projection`), called by the write-model
-triggers (`pharmacy.sync_triggers`), the rebuild and the repair. A statement-level protect trigger refuses every other
-writer (ORM, admin, raw SQL) unless the transaction holds the explicit
-allowance `pharmacy.sync_writer = on` (TRUNCATE, an owner-only
-operation, is not guarded), which the sync functions set for their
-own duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
+triggers (`pharmacy/sql/triggers.sql`), the rebuild and the repair. A
+statement-level protect trigger refuses every other writer (ORM, admin,
+raw SQL) unless the transaction holds the explicit allowance
+`pharmacy.sync_writer = on` (TRUNCATE, an owner-only operation, is not
+guarded), which the sync functions set for their own duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
 
 - `vw_prescricoes_medicamentos_detalhadas`: one row per item of an ACTIVE
   prescription, with doctor, patient and medication inlined; `id` is the id of
@@ -17,7 +17,7 @@ own duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
   document with `"status": "cancelada"` so the pharmacy can see why an order
   disappeared from the worklist; the pharmacy dispenses only `"status": "ativa"`.
   Its search columns (`busca`, `busca_texto`) are generated from `documento`
-  by PostgreSQL (`pharmacy/sql/0008_search.sql`), so every writer of a
+  by PostgreSQL (`pharmacy/sql/search.sql`), so every writer of a
   document keeps them right without knowing they exist.
 """
 

@@ -1,9 +1,8 @@
 """The projection contract: recompute read models from the write model.
 
 These functions are thin entry points into the SQL installed by the pharmacy
-migrations (source in `pharmacy/sql/`: `0002_sync.sql` documents the design,
-later files such as `0004_faster_sync.sql` supersede some definitions):
-the write-table triggers (`pharmacy.sync_triggers`), this module, `rebuild_read_model` and
+migrations (`pharmacy/sql/`, one file per concern; `refresh.sql` holds these):
+the write-table triggers (`pharmacy/sql/triggers.sql`), this module, `rebuild_read_model` and
 `verify_read_model --repair` all run the same plpgsql functions, so live sync,
 rebuild and repair cannot disagree.
 
@@ -17,7 +16,7 @@ Guarantees of every function here:
   its own single statement under autocommit; safe inside `atomic()`, from a
   Celery task, or from the rebuild; it locks (FOR SHARE) the write rows it reads.
 - **one lock order**: `pharmacy_refresh_prescricoes` takes its advisory locks
-  itself (`pharmacy_lock_prescricoes`, pharmacy/sql/0007_lock_protocol.sql);
+  itself (`pharmacy_lock_prescricoes`, pharmacy/sql/locks.sql);
   callers take none of their own, so no two refreshes wait in a cycle.
 
 They are the only Python code allowed to write the read tables; the allowance

@@ -11,7 +11,7 @@ show that aggregate and recomputes them from the write model *as it is now*
 - **no regression under concurrency**: refreshes of one prescription are
   serialized by transaction-scoped advisory locks that the refresh function
   itself takes, under the one lock protocol every caller shares (trigger-mode
-  writers included; `pharmacy/sql/0007_lock_protocol.sql`), so no two
+  writers included; `pharmacy/sql/locks.sql`), so no two
   refreshes wait for each other in a cycle; the refresh reads the write model
   after acquiring them, so whoever refreshes last has the newest snapshot. A
   write committed after that snapshot has its own event, which refreshes again.
@@ -42,19 +42,20 @@ from django.db import OperationalError, connection, transaction
 
 from outbox import consumers
 from outbox.store import record_failure
+from outbox.types import AggregateType
 from pharmacy.projection import refresh_prescriptions
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 200
 
-# aggregate type -> SQL listing (aggregate id, prescription id) for the prescriptions that show it
-_FAN_OUT = {
-    "Medico": "SELECT id_medico, id FROM prescricoes WHERE id_medico = ANY(%s)",
-    "Paciente": "SELECT id_paciente, id FROM prescricoes WHERE id_paciente = ANY(%s)",
-    "Medicamento": "SELECT DISTINCT id_medicamento, id_prescricao FROM prescricao_medicamentos "
-    "WHERE id_medicamento = ANY(%s)",
-}
+# Which prescriptions each event touches: one query per message, through the fan-out function.
+_FAN_OUT = """
+SELECT g.tipo, f.id_agregado, f.id_prescricao
+FROM (SELECT e.tipo, array_agg(e.id) AS ids FROM unnest(%s::text[], %s::bigint[]) AS e(tipo, id) GROUP BY e.tipo) g
+CROSS JOIN LATERAL pharmacy_prescricoes_afetadas(g.tipo, g.ids) AS f
+"""
+_KNOWN = frozenset(AggregateType)
 
 
 class UnknownAggregate(ValueError):
@@ -81,29 +82,18 @@ class ApplyResult:
 
 
 def _resolve(events: Sequence[Event]) -> tuple[dict[int, set[int]], dict[int, str]]:
-    """Map each event to the prescriptions it touches; unknown aggregates fail."""
-    touched: dict[int, set[int]] = {}
-    failed: dict[int, str] = {}
-    by_type: dict[str, list[Event]] = defaultdict(list)
-    for event in events:
-        by_type[event.aggregate_type].append(event)
-    for aggregate_type, group in by_type.items():
-        if aggregate_type == "Prescricao":
-            for event in group:
-                touched[event.id] = {event.aggregate_id}
-            continue
-        sql = _FAN_OUT.get(aggregate_type)
-        if sql is None:
-            for event in group:
-                failed[event.id] = f"tipo de agregado desconhecido: {aggregate_type!r}"
-            continue
+    """Map each event to the prescriptions it touches (`pharmacy_prescricoes_afetadas`); unknown aggregates fail."""
+    failed = {
+        e.id: f"tipo de agregado desconhecido: {e.aggregate_type!r}" for e in events if e.aggregate_type not in _KNOWN
+    }
+    known = sorted({(e.aggregate_type, e.aggregate_id) for e in events if e.id not in failed})
+    shown_in: dict[tuple[str, int], set[int]] = defaultdict(set)
+    if known:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [sorted({e.aggregate_id for e in group})])
-            shown_in: dict[int, set[int]] = defaultdict(set)
-            for aggregate_id, prescription_id in cursor.fetchall():
-                shown_in[aggregate_id].add(prescription_id)
-        for event in group:
-            touched[event.id] = set(shown_in.get(event.aggregate_id, ()))
+            cursor.execute(_FAN_OUT, [[t for t, _ in known], [i for _, i in known]])
+            for aggregate_type, aggregate_id, prescription_id in cursor.fetchall():
+                shown_in[aggregate_type, aggregate_id].add(prescription_id)
+    touched = {e.id: set(shown_in.get((e.aggregate_type, e.aggregate_id), ())) for e in events if e.id not in failed}
     return touched, failed
 
 

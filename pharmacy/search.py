@@ -2,7 +2,7 @@
 
 One function answers both (`search`), over the read model only
 (`vw_prescricoes_documentos` and its generated search columns, see
-`pharmacy/sql/0008_search.sql`). Each word of the query must match the
+`pharmacy/sql/search.sql`). Each word of the query must match the
 document, in one of two ways:
 
 - full text (`busca @@ to_tsquery('pharmacy_pt', 'word':*)`): accent- and

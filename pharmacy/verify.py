@@ -1,7 +1,7 @@
 """Compare the read models with the source join, column by column, and repair drift.
 
 The source join is the SQL views `pharmacy_fonte_itens` and
-`pharmacy_fonte_documentos` (pharmacy/sql/0002_sync.sql), the very views the
+`pharmacy_fonte_documentos` (pharmacy/sql/sources.sql), the very views the
 triggers and refresh functions read: a read model is correct exactly when it
 equals them. Repair recomputes only the prescriptions that drifted, through
 `pharmacy.projection.refresh_prescriptions`, which rewrites only differing rows.

@@ -3,10 +3,10 @@
 Tables and columns follow the source schema (Prescricoes, Prescricao_Medicamentos).
 Rows change only through `prescriptions.commands`.
 
-Their triggers are not declared here: the read side and the outbox attach
-them at startup (`pharmacy.sync_triggers`: read-model sync;
-`outbox.capture_triggers`: change capture) and the migrations of this app
-install them (`manage.py pgtrigger ls`).
+Each table's change capture (`outbox.capture_triggers.capture_change`) is declared
+in its `Meta.triggers` and installed by this app's migrations; the pharmacy's
+read-model sync triggers are plain SQL installed by the pharmacy's own
+migration (pharmacy/sql/triggers.sql).
 """
 
 from django.core.validators import RegexValidator
@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 
 from hospital.models import Medicamento, Medico, Paciente
+from outbox.capture_triggers import capture_change
+from outbox.types import AggregateType
 
 
 class StatusPrescricao(models.TextChoices):
@@ -45,6 +47,7 @@ class Prescricao(models.Model):
 
     class Meta:
         db_table = "prescricoes"
+        triggers = [capture_change(AggregateType.PRESCRICAO, "id")]
         verbose_name = "prescrição"
         verbose_name_plural = "prescrições"
         ordering = ["-data_prescricao", "-id"]
@@ -87,6 +90,7 @@ class PrescricaoMedicamento(models.Model):
 
     class Meta:
         db_table = "prescricao_medicamentos"
+        triggers = [capture_change(AggregateType.PRESCRICAO, "id_prescricao")]
         verbose_name = "medicamento prescrito"
         verbose_name_plural = "medicamentos prescritos"
         ordering = ["horario", "id"]

@@ -212,7 +212,7 @@ def _await_outbox_vacuum(ctx: Context) -> None:
     The drain, the burst and the fan-out above left hundreds of thousands of dead
     entries at the head of the relay's partial index; until a vacuum removes them
     every claim steps over them (about 2 ms per walk instead of 0.2 ms). Nothing
-    here vacuums: autovacuum does it (outbox migration 0007: after 20,000 dead
+    here vacuums: autovacuum does it (outbox/sql/queue.sql: after 20,000 dead
     rows), or, on a server running with autovacuum off, the relay's own vacuumer
     (`outbox.maintenance`, a check every 30 s).
     """

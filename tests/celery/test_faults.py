@@ -72,7 +72,7 @@ def test_worker_killed_mid_batch(shipped_stack, record_convergence):
     blocker = connections.create_connection("default")
     try:
         with blocker.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(7171, %s)", [ids[30]])
+            cursor.execute("SELECT pg_advisory_lock(pharmacy_lock_namespace(), %s)", [ids[30]])
         shipped_stack.worker("w1", concurrency=1)
         wait_until(lambda: _stuck(ids[30]), 30, "the worker to block inside a message", shipped_stack)
         shipped_stack.kill("w1")  # SIGKILL of its process group: the message stays unacknowledged in Redis
@@ -93,7 +93,7 @@ def _stuck(prescription_id: int) -> bool:
     with pg.connect() as conn:
         return conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND classid = 7171 AND objid = %s)",
+            "AND classid = pharmacy_lock_namespace() AND objid = %s)",
             [prescription_id],
         ).fetchone()[0]
 

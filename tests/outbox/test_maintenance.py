@@ -53,7 +53,7 @@ def test_vacuums_only_past_the_threshold_and_only_when_autovacuum_is_off(own_con
     assert vacuum_if_needed(conn, dead_rows=100_000) is False  # below the threshold: nothing
     assert _stats(conn)[1] is None
     did = vacuum_if_needed(conn, dead_rows=500)
-    if autovacuum_on:  # the server cleans up by itself (migration 0007 tunes when)
+    if autovacuum_on:  # the server cleans up by itself (outbox/sql/queue.sql tunes when)
         assert did is False and _stats(conn)[1] is None
     else:
         assert did is True

@@ -172,7 +172,7 @@ def test_a_bulk_refresh_holds_one_coarse_lock_not_one_per_prescription(cardiolog
 
     def advisory_locks(conn: psycopg.Connection) -> list[tuple[int, str]]:
         return conn.execute(
-            "SELECT objid::int, mode FROM pg_locks WHERE locktype = 'advisory' AND classid = 7171 "
+            "SELECT objid::int, mode FROM pg_locks WHERE locktype = 'advisory' AND classid = pharmacy_lock_namespace() "
             "AND pid = pg_backend_pid() ORDER BY objid, mode"
         ).fetchall()
 

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, connections
 from hospital import commands as master
 from outbox import pg
 from outbox.sync_mode import set_mode
-from pharmacy import projector, swap_rebuild
+from pharmacy import projector, rebuild_snapshot, shadow_tables, swap_rebuild
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 from pharmacy.protection import unsafe_read_model_writes
 from pharmacy.verify import find_drift
@@ -58,7 +58,7 @@ def _catalog() -> dict:
 
 def _leftovers() -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE %s", ["%" + swap_rebuild.SHADOW_SUFFIX + "%"])
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE %s", ["%" + shadow_tables.SHADOW_SUFFIX + "%"])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -112,13 +112,13 @@ def test_interrupted_build_leaves_nothing_and_the_next_run_cleans_up(article_pre
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(swap_rebuild, "_create_indexes", boom)
+    monkeypatch.setattr(rebuild_snapshot, "create_indexes", boom)
     with pytest.raises(KeyboardInterrupt):
         _run()
     monkeypatch.undo()
     assert not _leftovers()
     with connection.cursor() as cursor:  # a leftover from a killed process
-        cursor.execute(f"CREATE TABLE {swap_rebuild.shadow_name(TABLES[0])} (x int)")
+        cursor.execute(f"CREATE TABLE {shadow_tables.shadow_name(TABLES[0])} (x int)")
     _run()
     assert not _leftovers() and _verify_exit_code() == 0
 

@@ -66,35 +66,3 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pharmacy_unaccent(pharmacy_documento_nomes(d) || ' ' || pharmacy_documento_registro(d) || ' '
                              || coalesce(d #>> '{paciente,endereco}', ''))
 $$;
-
--- The document shows each medication's description (searched with weight C).
-CREATE OR REPLACE VIEW pharmacy_fonte_documentos AS
-SELECT p.id AS id_prescricao, p.id_medico, p.id_paciente, p.status, p.data_prescricao,
-       jsonb_build_object(
-           'id_prescricao', p.id,
-           'data_prescricao', pharmacy_iso_utc(p.data_prescricao),
-           'status', p.status,
-           'medico', pharmacy_json_medico(m),
-           'paciente', pharmacy_json_paciente(pa),
-           'medicamentos', i.medicamentos
-       ) AS documento
-FROM prescricoes p
-JOIN medicos m ON m.id = p.id_medico
-JOIN pacientes pa ON pa.id = p.id_paciente
-CROSS JOIN LATERAL (
-    SELECT jsonb_agg(
-               jsonb_build_object('id_medicamento', md.id, 'nome', md.nome, 'descricao', md.descricao,
-                                  'horario', to_char(pm.horario, 'HH24:MI'), 'dosagem', pm.dosagem)
-               ORDER BY pm.horario, pm.id) AS medicamentos
-    FROM prescricao_medicamentos pm
-    JOIN medicamentos md ON md.id = pm.id_medicamento
-    WHERE pm.id_prescricao = p.id
-) i
-WHERE i.medicamentos IS NOT NULL;
-
--- Rewrite these documents as they are, so their generated search columns are
--- recomputed with the current functions (verify_read_model --repair).
-CREATE FUNCTION pharmacy_recompute_busca(ids bigint[]) RETURNS void
-LANGUAGE sql SET pharmacy.sync_writer = 'on' AS $$
-    UPDATE vw_prescricoes_documentos SET documento = documento WHERE id_prescricao = ANY(ids)
-$$;

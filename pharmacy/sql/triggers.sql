@@ -1,0 +1,146 @@
+-- The read-model sync triggers on the write tables (trigger mode).
+--
+-- What they enforce: after every statement that changes a write table, by any
+-- path (commands, admin, bulk_create, queryset.update(), raw SQL), both read
+-- models of the prescriptions it touched equal the source views again, inside
+-- the writing transaction. A rolled-back write leaves no trace.
+--
+-- Statement level with transition tables (`novos` = NEW TABLE, `antigos` =
+-- OLD TABLE): a bulk write costs one call however many rows it touched. One
+-- function per write table, `pharmacy_trg_<table>()`, branching on TG_OP; it
+-- asks pharmacy_sync_enabled() first (false in celery mode: the triggers stand
+-- down and the Celery projector maintains the read models from the outbox),
+-- except on TRUNCATE: a TRUNCATE writes no outbox event (the capture triggers
+-- are row-level), so in celery mode nothing would ever tell the projector;
+-- emptying the read models in the truncating transaction keeps them equal to
+-- the source in both modes.
+--
+-- Plain SQL triggers named pharmacy_sync_<op>, installed by the pharmacy's own
+-- migration: they belong to the read side, not to the write models' state, and
+-- django-pgtrigger (which manages only `pgtrigger_*` triggers) leaves them alone.
+
+-- True: the write-table triggers maintain the read models (sync mode 'trigger', outbox app).
+CREATE FUNCTION pharmacy_sync_enabled() RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT read_model_sync_mode() = 'trigger' $$;
+
+-- prescricao_medicamentos: the items of a prescription.
+CREATE FUNCTION pharmacy_trg_itens() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM pharmacy_clear();
+    ELSIF NOT pharmacy_sync_enabled() THEN
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT DISTINCT id_prescricao FROM novos));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(
+            SELECT n.id_prescricao FROM novos n
+            LEFT JOIN antigos o ON o.id = n.id
+            WHERE o.id IS NULL
+               OR (o.id_prescricao, o.id_medicamento, o.horario, o.dosagem)
+                  IS DISTINCT FROM (n.id_prescricao, n.id_medicamento, n.horario, n.dosagem)
+            UNION
+            SELECT o.id_prescricao FROM antigos o
+            LEFT JOIN novos n ON n.id = o.id
+            WHERE n.id IS NULL OR o.id_prescricao IS DISTINCT FROM n.id_prescricao));
+    ELSE -- DELETE
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT DISTINCT id_prescricao FROM antigos));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- prescricoes: doctor, patient, date, status and cancellation reason of a prescription.
+CREATE FUNCTION pharmacy_trg_prescricoes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM pharmacy_clear();
+    ELSIF NOT pharmacy_sync_enabled() THEN
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        -- A new prescription shows up only once it has items (their trigger adds it);
+        -- it can already have some only when deferred foreign keys let items come first.
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(
+            SELECT n.id FROM novos n
+            WHERE EXISTS (SELECT 1 FROM prescricao_medicamentos pm WHERE pm.id_prescricao = n.id)));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(
+            SELECT n.id FROM novos n
+            LEFT JOIN antigos o ON o.id = n.id
+            WHERE o.id IS NULL
+               OR (o.id_medico, o.id_paciente, o.data_prescricao, o.status, o.motivo_cancelamento)
+                  IS DISTINCT FROM (n.id_medico, n.id_paciente, n.data_prescricao, n.status, n.motivo_cancelamento)
+            UNION
+            SELECT o.id FROM antigos o WHERE NOT EXISTS (SELECT 1 FROM novos n WHERE n.id = o.id)));
+    ELSE -- DELETE
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT id FROM antigos));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Master data: medicos, pacientes, medicamentos (TG_ARGV[0]: the table's aggregate type). An
+-- INSERT can only matter when deferred foreign keys let prescriptions reference the row before it
+-- existed: the prescriptions showing it are refreshed. An UPDATE rewrites the shown columns in
+-- place, for the rows whose shown columns changed. A DELETE of a referenced row fails its foreign
+-- key, so there is no DELETE trigger. (plpgsql plans each branch on first use, per table.)
+CREATE FUNCTION pharmacy_trg_cadastro() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT pharmacy_sync_enabled() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM pharmacy_refresh_prescricoes(ARRAY(
+            SELECT DISTINCT f.id_prescricao
+            FROM pharmacy_prescricoes_afetadas(TG_ARGV[0], ARRAY(SELECT id FROM novos)) AS f));
+    ELSIF TG_ARGV[0] = 'Medico' THEN
+        PERFORM pharmacy_refresh_medicos(ARRAY(
+            SELECT n.id FROM novos n
+            LEFT JOIN antigos o ON o.id = n.id
+            WHERE o.id IS NULL OR (o.nome, o.especialidade, o.crm) IS DISTINCT FROM (n.nome, n.especialidade, n.crm)));
+    ELSIF TG_ARGV[0] = 'Paciente' THEN
+        PERFORM pharmacy_refresh_pacientes(ARRAY(
+            SELECT n.id FROM novos n
+            LEFT JOIN antigos o ON o.id = n.id
+            WHERE o.id IS NULL
+               OR (o.nome, o.data_nascimento, o.endereco) IS DISTINCT FROM (n.nome, n.data_nascimento, n.endereco)));
+    ELSE -- Medicamento
+        PERFORM pharmacy_refresh_medicamentos(ARRAY(
+            SELECT n.id FROM novos n
+            LEFT JOIN antigos o ON o.id = n.id
+            WHERE o.id IS NULL OR (o.nome, o.descricao) IS DISTINCT FROM (n.nome, n.descricao)));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The triggers, pharmacy_sync_<operation> on each write table: INSERT and UPDATE on all five,
+-- DELETE and TRUNCATE on the prescriptions and their items (master data cannot be deleted while
+-- shown, see above).
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('prescricao_medicamentos', 'pharmacy_trg_itens()', true),
+        ('prescricoes', 'pharmacy_trg_prescricoes()', true),
+        ('medicos', 'pharmacy_trg_cadastro(''Medico'')', false),
+        ('pacientes', 'pharmacy_trg_cadastro(''Paciente'')', false),
+        ('medicamentos', 'pharmacy_trg_cadastro(''Medicamento'')', false)
+    ) AS v(tabela, funcao, apaga) LOOP
+        EXECUTE format('CREATE TRIGGER pharmacy_sync_ins AFTER INSERT ON %I REFERENCING NEW TABLE AS novos '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+        EXECUTE format('CREATE TRIGGER pharmacy_sync_upd AFTER UPDATE ON %I REFERENCING OLD TABLE AS antigos '
+                       'NEW TABLE AS novos FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+        IF t.apaga THEN
+            EXECUTE format('CREATE TRIGGER pharmacy_sync_del AFTER DELETE ON %I REFERENCING OLD TABLE AS antigos '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+            EXECUTE format('CREATE TRIGGER pharmacy_sync_trunc AFTER TRUNCATE ON %I '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION %s', t.tabela, t.funcao);
+        END IF;
+    END LOOP;
+END
+$$;
