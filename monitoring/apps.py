@@ -8,6 +8,8 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoramento"
 
     def ready(self) -> None:
-        from monitoring import database
+        from monitoring import database, metrics
+        from outbox import relay
 
         database.instrument_new_connections()
+        relay.observe_passes(metrics.counting_relay_pass)

@@ -10,16 +10,14 @@ SQL) get one, and command writes are never doubled.
 `register()` (called from `OutboxConfig.ready`) attaches one trigger per write
 model, with the aggregate type and the column holding the aggregate id
 inlined, so the trigger lives in that model's migration state and is
-installed by the owning app's migrations (`manage.py pgtrigger ls`). Until
-`outbox/migrations/0006_drop_sql_triggers.py` this was the hand-written
-`outbox_capture_change` constraint trigger of
-`outbox/migrations/0003_positions_capture_notify.py` (one function, aggregate
-and column passed in TG_ARGV); the body below is that function's, except that
-the "already has an event" check is planned at every call (EXECUTE), see there.
-Price of that: 32 µs per captured row instead of 4 µs with a cached plan
-(0.1 ms per 3-item prescription; 1.4 s more for a raw UPDATE of 50,000 items),
-against a cached sequential scan that grows with the outbox for as long as the
-connection lives.
+installed by the owning app's migrations (`manage.py pgtrigger ls`). The
+bodies never name the outbox table: they call the outbox's database functions
+`outbox_has_event_in_transaction` and `outbox_append` (`outbox.queries`,
+installed by an outbox migration). The check is planned at every call, see
+there. Price of that: 32 µs per captured row instead of 4 µs with a cached
+plan (0.1 ms per 3-item prescription; 1.4 s more for a raw UPDATE of 50,000
+items), against a cached sequential scan that grows with the outbox for as
+long as the connection lives.
 
 The outbox table's own triggers (born projected, NOTIFY) are in
 `outbox.models.OutboxEvent.Meta.triggers`.
@@ -27,17 +25,19 @@ The outbox table's own triggers (born projected, NOTIFY) are in
 
 import pgtrigger
 
+from outbox.types import AggregateType, EventType
+
 # model label -> (aggregate type, column holding the aggregate id)
 CAPTURED = {
-    "hospital.Medico": ("Medico", "id"),
-    "hospital.Paciente": ("Paciente", "id"),
-    "hospital.Medicamento": ("Medicamento", "id"),
-    "prescriptions.Prescricao": ("Prescricao", "id"),
-    "prescriptions.PrescricaoMedicamento": ("Prescricao", "id_prescricao"),
+    "hospital.Medico": (AggregateType.MEDICO, "id"),
+    "hospital.Paciente": (AggregateType.PACIENTE, "id"),
+    "hospital.Medicamento": (AggregateType.MEDICAMENTO, "id"),
+    "prescriptions.Prescricao": (AggregateType.PRESCRICAO, "id"),
+    "prescriptions.PrescricaoMedicamento": (AggregateType.PRESCRICAO, "id_prescricao"),
 }
 
 
-def capture_change(aggregate: str, column: str) -> pgtrigger.Trigger:
+def capture_change(aggregate: AggregateType, column: str) -> pgtrigger.Trigger:
     """Deferred row trigger: an `AlteracaoDireta` event per aggregate the row belongs to (old and new)."""
     return pgtrigger.Trigger(
         name="outbox_capture",
@@ -45,7 +45,7 @@ def capture_change(aggregate: str, column: str) -> pgtrigger.Trigger:
         when=pgtrigger.After,
         operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
         timing=pgtrigger.Deferred,
-        declare=[("ids", "bigint[]"), ("agg_id", "bigint"), ("found", "boolean")],
+        declare=[("ids", "bigint[]"), ("agg_id", "bigint")],
         func=f"""
     ids := '{{}}';
     IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
@@ -58,18 +58,9 @@ def capture_change(aggregate: str, column: str) -> pgtrigger.Trigger:
         ids := ids || NEW.{column}::bigint;
     END IF;
     FOREACH agg_id IN ARRAY ids LOOP
-        -- EXECUTE: planned at every call. A plan cached by the session (plpgsql keeps one per function)
-        -- was made while the outbox was small -- a sequential scan -- and kept as the outbox grew:
-        -- measured 30 ms per commit in long-lived connections after 20,000 events.
-        EXECUTE 'SELECT EXISTS (SELECT 1 FROM outbox_events '
-                'WHERE xid = pg_current_xact_id() AND aggregate_type = $1 AND aggregate_id = $2)'
-            INTO found USING '{aggregate}', agg_id;
-        IF NOT found THEN
-            INSERT INTO outbox_events
-                (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error)
-            VALUES ('AlteracaoDireta', '{aggregate}', agg_id,
-                    jsonb_build_object('tabela', TG_TABLE_NAME, 'operacao', TG_OP, 'id', agg_id),
-                    now(), 0, '');
+        IF NOT outbox_has_event_in_transaction('{aggregate}', agg_id) THEN
+            PERFORM outbox_append('{EventType.ALTERACAO_DIRETA}', '{aggregate}', agg_id,
+                                  jsonb_build_object('tabela', TG_TABLE_NAME, 'operacao', TG_OP, 'id', agg_id));
         END IF;
     END LOOP;
     RETURN NULL;

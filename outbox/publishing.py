@@ -23,6 +23,14 @@ class BrokerUnavailable(Exception):
 Publisher = Callable[[Sequence[Claimed]], None]
 
 
+def celery_app():
+    """The project's Celery application, named by the `OUTBOX_CELERY_APP` setting."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return import_string(settings.OUTBOX_CELERY_APP)
+
+
 def _broker_errors() -> tuple[type[BaseException], ...]:
     from kombu.exceptions import OperationalError
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -39,8 +47,7 @@ def celery_publisher(app=None, *, check_broker: Callable[[str], None] | None = N
     `outbox.sync_mode.check_broker`: the mode may have switched, with its broker, since the relay started).
     """
     if app is None:
-        from hospital.celery import app
-
+        app = celery_app()
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
     checked = []
 
@@ -71,8 +78,7 @@ def broker_queue_empty(app=None) -> bool | None:
     as on AMQP.
     """
     if app is None:
-        from hospital.celery import app
-
+        app = celery_app()
     from kombu.exceptions import ChannelError
 
     queue = app.conf.task_default_queue

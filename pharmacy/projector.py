@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 
 from outbox import consumers
-from outbox.store import record_failure
+from outbox.store import mark_projected, pending_after, record_failure
+from outbox.types import AggregateType
 from pharmacy.projection import refresh_prescriptions
 
 logger = logging.getLogger(__name__)
@@ -50,15 +51,11 @@ CHUNK = 200
 
 # aggregate type -> SQL listing (aggregate id, prescription id) for the prescriptions that show it
 _FAN_OUT = {
-    "Medico": "SELECT id_medico, id FROM prescricoes WHERE id_medico = ANY(%s)",
-    "Paciente": "SELECT id_paciente, id FROM prescricoes WHERE id_paciente = ANY(%s)",
-    "Medicamento": "SELECT DISTINCT id_medicamento, id_prescricao FROM prescricao_medicamentos "
+    AggregateType.MEDICO: "SELECT id_medico, id FROM prescricoes WHERE id_medico = ANY(%s)",
+    AggregateType.PACIENTE: "SELECT id_paciente, id FROM prescricoes WHERE id_paciente = ANY(%s)",
+    AggregateType.MEDICAMENTO: "SELECT DISTINCT id_medicamento, id_prescricao FROM prescricao_medicamentos "
     "WHERE id_medicamento = ANY(%s)",
 }
-
-
-class UnknownAggregate(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -88,14 +85,14 @@ def _resolve(events: Sequence[Event]) -> tuple[dict[int, set[int]], dict[int, st
     for event in events:
         by_type[event.aggregate_type].append(event)
     for aggregate_type, group in by_type.items():
-        if aggregate_type == "Prescricao":
+        if aggregate_type == AggregateType.PRESCRICAO:
             for event in group:
                 touched[event.id] = {event.aggregate_id}
             continue
         sql = _FAN_OUT.get(aggregate_type)
         if sql is None:
             for event in group:
-                failed[event.id] = f"tipo de agregado desconhecido: {aggregate_type!r}"
+                failed[event.id] = f"unknown aggregate type: {aggregate_type!r}"
             continue
         with connection.cursor() as cursor:
             cursor.execute(sql, [sorted({e.aggregate_id for e in group})])
@@ -118,17 +115,6 @@ def refresh_locked(prescription_ids: Iterable[int]) -> None:
         return
     with transaction.atomic():
         refresh_prescriptions(ids)
-
-
-def _mark_projected(event_ids: list[int]) -> None:
-    if not event_ids:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE outbox_events SET projected_at = now(), next_attempt_at = NULL, last_error = '', "
-            "dead_lettered_at = NULL WHERE id = ANY(%s) AND projected_at IS NULL",
-            [event_ids],
-        )
 
 
 def apply_events(events: Sequence[Event]) -> ApplyResult:
@@ -160,12 +146,12 @@ def apply_events(events: Sequence[Event]) -> ApplyResult:
             continue
         broken = sorted(touched[event.id] & bad.keys())
         if broken:
-            result.failed[event.id] = f"prescrição {broken[0]}: {bad[broken[0]]}"
+            result.failed[event.id] = f"prescription {broken[0]}: {bad[broken[0]]}"
         else:
             result.projected.append(event.id)
     with transaction.atomic():
         consumers.dispatch([event for event in events if event.id in set(result.projected)])
-        _mark_projected(result.projected)
+        mark_projected(result.projected)
     return _record_failures(result)
 
 
@@ -183,7 +169,7 @@ def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: A
             if ids:
                 refresh_prescriptions(ids)
             consumers.dispatch([event for event in events if event.id not in result.failed])
-            _mark_projected(projected)
+            mark_projected(projected)
     except OperationalError:
         raise
     except Exception as exc:
@@ -195,7 +181,7 @@ def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: A
 
 def _record_failures(result: ApplyResult) -> ApplyResult:
     for event_id, error in result.failed.items():
-        result.dead_lettered += record_failure([event_id], f"projeção falhou: {error}")
+        result.dead_lettered += record_failure([event_id], f"projection failed: {error}")
     return result
 
 
@@ -209,15 +195,7 @@ def catch_up(*, upto: int | None = None, batch_size: int = 500) -> int:
     projected = 0
     after = 0
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, aggregate_type, aggregate_id, event_type FROM outbox_events "
-                "WHERE projected_at IS NULL AND dead_lettered_at IS NULL "
-                "AND id > %s AND (%s::bigint IS NULL OR id <= %s) "
-                "ORDER BY id LIMIT %s",
-                [after, upto, upto, batch_size],
-            )
-            rows = cursor.fetchall()
+        rows = pending_after(after, upto=upto, limit=batch_size)
         if not rows:
             return projected
         result = apply_events([Event(*row) for row in rows])

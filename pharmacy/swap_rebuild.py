@@ -55,6 +55,9 @@ from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
+from outbox.positions import position_sequence
+from outbox.queries import AGGREGATES_AFTER_SQL
+from outbox.types import AggregateType
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 
 ITEMS = ItemDetalhado._meta.db_table
@@ -200,13 +203,15 @@ def _upsert_shadow(cursor, shape: _TableShape, ids: list[int]) -> None:
 
 
 # Prescriptions whose read rows an event of each aggregate type may change (as the snapshot sees them).
-_TOUCHED_SQL = """
-WITH ev AS (SELECT DISTINCT aggregate_type, aggregate_id FROM outbox_events WHERE id > %(after)s)
-SELECT aggregate_id FROM ev WHERE aggregate_type = 'Prescricao'
-UNION SELECT p.id FROM prescricoes p JOIN ev ON ev.aggregate_type = 'Medico' AND p.id_medico = ev.aggregate_id
-UNION SELECT p.id FROM prescricoes p JOIN ev ON ev.aggregate_type = 'Paciente' AND p.id_paciente = ev.aggregate_id
+_TOUCHED_SQL = f"""
+WITH ev AS ({AGGREGATES_AFTER_SQL})
+SELECT aggregate_id FROM ev WHERE aggregate_type = '{AggregateType.PRESCRICAO}'
+UNION SELECT p.id FROM prescricoes p
+      JOIN ev ON ev.aggregate_type = '{AggregateType.MEDICO}' AND p.id_medico = ev.aggregate_id
+UNION SELECT p.id FROM prescricoes p
+      JOIN ev ON ev.aggregate_type = '{AggregateType.PACIENTE}' AND p.id_paciente = ev.aggregate_id
 UNION SELECT pm.id_prescricao FROM prescricao_medicamentos pm
-      JOIN ev ON ev.aggregate_type = 'Medicamento' AND pm.id_medicamento = ev.aggregate_id
+      JOIN ev ON ev.aggregate_type = '{AggregateType.MEDICAMENTO}' AND pm.id_medicamento = ev.aggregate_id
 """
 
 
@@ -224,8 +229,7 @@ def _apply_delta(cursor, shapes: list[_TableShape], after: int) -> int:
 
 
 def _outbox_sequence(cursor) -> str:
-    cursor.execute("SELECT pg_get_serial_sequence('outbox_events', 'id')")
-    return cursor.fetchone()[0]
+    return position_sequence(cursor)
 
 
 def _start_point(cursor, sequence: str, timeout: float, log: Callable[[str], None]) -> int:
