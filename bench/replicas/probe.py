@@ -32,9 +32,9 @@ def main(rounds: int = 3000) -> dict:
     from hospital.read_after import ReadToken
     from hospital.replicas.routing import REACHED_SQL, read_database
     from hospital.replicas.token import primary_lsn
-    from outbox.positions import projection_position
+    from outbox.positions import feed_status
 
-    token = ReadToken(projection_position(), primary_lsn())
+    token = ReadToken(feed_status().projection_position, primary_lsn())
     read_database(token)  # connections opened, replicas checked
     timings = {"token": [], "plain": [], "select_1": [], "server": []}
     served = set()
