@@ -26,15 +26,18 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from outbox import store  # noqa: E402
+from outbox import queries, store  # noqa: E402
+from outbox.models import OutboxEvent  # noqa: E402
 from outbox.sync_mode import current_mode, set_mode  # noqa: E402
 
 # The claim before the no-starvation fix: LIMIT first, drop blocked candidates after.
+TABLE = queries.TABLE
+
 PREVIOUS_CLAIM_SQL = f"""
 WITH candidates AS (
     SELECT e.id, e.aggregate_type, e.aggregate_id
-    FROM outbox_events e
-    WHERE {store._UNPUBLISHED}
+    FROM {TABLE} e
+    WHERE {queries.unpublished("e")}
       AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
       AND e.xid < %(horizon)s::text::xid8
     ORDER BY e.id
@@ -43,15 +46,15 @@ WITH candidates AS (
 ), heads AS (
     SELECT c.id FROM candidates c
     LEFT JOIN LATERAL (
-        SELECT b.id FROM outbox_events b
+        SELECT b.id FROM {TABLE} b
         WHERE b.aggregate_type = c.aggregate_type AND b.aggregate_id = c.aggregate_id AND b.id < c.id
-          AND {store._unpublished("b")}
+          AND {queries.unpublished("b")}
           AND b.id NOT IN (SELECT id FROM candidates)
         ORDER BY b.id LIMIT 1
     ) blocker ON true
     WHERE blocker.id IS NULL
 )
-UPDATE outbox_events e
+UPDATE {TABLE} e
 SET next_attempt_at = now() + make_interval(secs => %(lease)s)
 FROM heads WHERE e.id = heads.id
 RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
@@ -68,12 +71,10 @@ def _fill(events: int, per_aggregate: int) -> None:
     """`events` pending events, `per_aggregate` per prescription, all first events before all second ones."""
     aggregates = max(1, events // per_aggregate)
     _sql(
-        "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-        "last_error) SELECT 'Bench', 'Prescricao', 1 + g %% %s, '{}', now(), 0, '' "
-        "FROM generate_series(0, %s - 1) g",
+        "SELECT outbox_append('Bench', 'Prescricao', 1 + g %% %s, '{}') FROM generate_series(0, %s - 1) g",
         [aggregates, events],
     )
-    _sql("ANALYZE outbox_events")
+    _sql(f"ANALYZE {TABLE}")
 
 
 def _claim(sql: str) -> list[int]:
@@ -90,14 +91,14 @@ def _drain(sql: str) -> tuple[int, float]:
 
 
 def _empty() -> None:
-    _sql("DELETE FROM outbox_events")
-    _sql("VACUUM ANALYZE outbox_events")
+    OutboxEvent.objects.all().delete()
+    _sql(f"VACUUM ANALYZE {TABLE}")
 
 
 def throughput(events: int, per_aggregate: int, rounds: int) -> dict:
     rates: dict[str, list[float]] = {"current": [], "previous": []}
     for _ in range(rounds):
-        for name, sql in (("current", store.CLAIM_SQL), ("previous", PREVIOUS_CLAIM_SQL)):
+        for name, sql in (("current", queries.CLAIM_SQL), ("previous", PREVIOUS_CLAIM_SQL)):
             _empty()
             _fill(events, per_aggregate)
             done, seconds = _drain(sql)
@@ -109,15 +110,15 @@ def throughput(events: int, per_aggregate: int, rounds: int) -> dict:
 
 def stall(events: int) -> dict:
     out = {}
-    for name, sql in (("current", store.CLAIM_SQL), ("previous", PREVIOUS_CLAIM_SQL)):
+    for name, sql in (("current", queries.CLAIM_SQL), ("previous", PREVIOUS_CLAIM_SQL)):
         _empty()
         _fill(events, 2)
         # The dead relay: leases on the first batch of heads, then the first batch of pending events is all
         # second events of those aggregates (the rest of the heads were published before it died).
-        first = _sql("SELECT min(id) FROM outbox_events")[0][0]
+        first = _sql(f"SELECT min(id) FROM {TABLE}")[0][0]
         half, batch = first + events // 2, first + settings.OUTBOX_BATCH_SIZE
-        _sql("UPDATE outbox_events SET published_at = now() WHERE id < %s AND id >= %s", [half, batch])
-        _sql("UPDATE outbox_events SET next_attempt_at = now() + interval '30 seconds' WHERE id < %s", [batch])
+        _sql(f"UPDATE {TABLE} SET published_at = now() WHERE id < %s AND id >= %s", [half, batch])
+        _sql(f"UPDATE {TABLE} SET next_attempt_at = now() + interval '30 seconds' WHERE id < %s", [batch])
         t0 = time.perf_counter()
         claimed = _claim(sql)
         out[name] = {"claimed_by_next_pass": len(claimed), "ms": round((time.perf_counter() - t0) * 1000, 1)}

@@ -62,10 +62,6 @@ def table_exists(conn: psycopg.Connection, name: str) -> bool:
     return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [name]).fetchone()[0]
 
 
-def function_exists(conn: psycopg.Connection, name: str) -> bool:
-    return bool(conn.execute("SELECT 1 FROM pg_proc WHERE proname = %s", [name]).fetchone())
-
-
 def read_model_triggers(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """(table, trigger) of the user triggers on the write tables that maintain the read models.
 

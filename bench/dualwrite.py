@@ -91,11 +91,9 @@ def _summary(latencies: list[float], accepted: int, refused: int) -> dict:
 
 
 def _backlog() -> int:
-    from django.db import connection
+    from outbox.positions import feed_status
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL")
-        return cursor.fetchone()[0]
+    return feed_status().backlog
 
 
 def _world():

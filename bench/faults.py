@@ -39,6 +39,7 @@ import psycopg
 
 from bench.services import ROOT, free_port
 from hospital.devserver import embedded
+from outbox import queries
 
 
 @dataclass
@@ -198,7 +199,7 @@ class Drill:
     def converged(self) -> bool:
         acknowledged = self.load.acknowledged
         (pending, documents), = self.sql(
-            "SELECT (SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL), "
+            f"SELECT (SELECT count(*) FROM {queries.TABLE} WHERE {queries.pending()}), "
             f"(SELECT count(*) FROM vw_prescricoes_documentos WHERE id_prescricao = ANY(ARRAY{acknowledged}::bigint[]))"
         )  # fmt: skip
         return pending == 0 and documents == len(set(acknowledged))

@@ -14,6 +14,7 @@ import random
 import time
 
 from bench.search_jobs import search_latency  # noqa: F401  (a job, looked up by name)
+from outbox import queries
 
 STREAM = None  # set by bench.pool: a queue for values streamed while a job runs
 HORARIOS = ["08:00", "14:00", "20:00", "02:00", "11:00", "17:00", "23:00", "05:00"]
@@ -128,7 +129,8 @@ RAW_ITENS = (
     "VALUES (%s, %s, %s, %s), (%s, %s, %s, %s), (%s, %s, %s, %s) RETURNING id"
 )
 RAW_OUTBOX = (
-    "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error) "
+    f"INSERT INTO {queries.TABLE} "
+    "(event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error) "
     "VALUES ('PrescricaoCriada', 'Prescricao', %s, %s, now(), 0, '') RETURNING id"
 )
 

@@ -10,6 +10,7 @@ Benchmark writers use doctors >= 3 only, so the fan-out counts stay exact.
 from __future__ import annotations
 
 from bench.config import Config
+from outbox import queries
 
 # The source 5-table join the read path is compared against (the worklist's contract columns).
 JOIN_COLUMNS = """
@@ -130,7 +131,8 @@ def backlog_events(first_prescription: int, count: int, total_prescriptions: int
     Event `g` (from `offset`) is for prescription `first_prescription + g % total_prescriptions`.
     """
     return f"""
-    INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error)
+    INSERT INTO {queries.TABLE}
+        (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error)
     SELECT 'PrescricaoCriada', 'Prescricao', pid,
            jsonb_build_object('id_prescricao', pid, 'data_prescricao', now(),
                'medico', jsonb_build_object('id_medico', 3, 'nome', 'Dr(a). Médico 3', 'especialidade',

@@ -2,18 +2,19 @@
 
 Appended to the outbox inside the calling command's transaction. Payloads
 are the full new state of the record, so consumers never need the previous
-event. Event type names are a contract: never reuse one.
+event. Event and aggregate types are `outbox.types` members.
 """
 
 from hospital.models import Medicamento, Medico, Paciente
 from outbox.events import record_event
 from outbox.models import OutboxEvent
+from outbox.types import AggregateType, EventType
 
 
 def medico_salvo(medico: Medico, *, created: bool) -> OutboxEvent:
     return record_event(
-        event_type="MedicoCadastrado" if created else "MedicoAtualizado",
-        aggregate_type="Medico",
+        event_type=EventType.MEDICO_CADASTRADO if created else EventType.MEDICO_ATUALIZADO,
+        aggregate_type=AggregateType.MEDICO,
         aggregate_id=medico.pk,
         payload={
             "id_medico": medico.pk,
@@ -28,8 +29,8 @@ def medico_salvo(medico: Medico, *, created: bool) -> OutboxEvent:
 
 def paciente_salvo(paciente: Paciente, *, created: bool) -> OutboxEvent:
     return record_event(
-        event_type="PacienteCadastrado" if created else "PacienteAtualizado",
-        aggregate_type="Paciente",
+        event_type=EventType.PACIENTE_CADASTRADO if created else EventType.PACIENTE_ATUALIZADO,
+        aggregate_type=AggregateType.PACIENTE,
         aggregate_id=paciente.pk,
         payload={
             "id_paciente": paciente.pk,
@@ -44,8 +45,8 @@ def paciente_salvo(paciente: Paciente, *, created: bool) -> OutboxEvent:
 
 def medicamento_salvo(medicamento: Medicamento, *, created: bool) -> OutboxEvent:
     return record_event(
-        event_type="MedicamentoCadastrado" if created else "MedicamentoAtualizado",
-        aggregate_type="Medicamento",
+        event_type=EventType.MEDICAMENTO_CADASTRADO if created else EventType.MEDICAMENTO_ATUALIZADO,
+        aggregate_type=AggregateType.MEDICAMENTO,
         aggregate_id=medicamento.pk,
         payload={
             "id_medicamento": medicamento.pk,

@@ -216,6 +216,8 @@ LOGGING = {
 }
 
 # Outbox relay and Celery projector (asynchronous mode). Durations in seconds.
+# The Celery application the relay and dual-write publish through (dotted path).
+OUTBOX_CELERY_APP = "hospital.celery.app"
 OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "1000"))  # events claimed per relay transaction
 OUTBOX_MESSAGE_SIZE = int(os.environ.get("OUTBOX_MESSAGE_SIZE", "200"))  # events per Celery message
 OUTBOX_POLL_INTERVAL = float(os.environ.get("OUTBOX_POLL_INTERVAL", "2"))  # fallback when no NOTIFY arrives

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from outbox.dead_letters import redrive
-from outbox.models import OutboxEvent, SyncState
+from outbox.models import PENDING, UNPUBLISHED, OutboxEvent, SyncState
 
 
 class EstadoFilter(admin.SimpleListFilter):
@@ -12,8 +12,8 @@ class EstadoFilter(admin.SimpleListFilter):
     parameter_name = "situacao"
 
     CONDITIONS = {
-        "pendente": Q(published_at__isnull=True, projected_at__isnull=True, dead_lettered_at__isnull=True),
-        "publicado": Q(published_at__isnull=False, projected_at__isnull=True, dead_lettered_at__isnull=True),
+        "pendente": UNPUBLISHED,
+        "publicado": PENDING & Q(published_at__isnull=False),
         "projetado": Q(projected_at__isnull=False),
         "dead_letter": Q(dead_lettered_at__isnull=False),
         "com_erro": ~Q(last_error="") & Q(projected_at__isnull=True),

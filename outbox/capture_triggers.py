@@ -10,10 +10,9 @@ SQL) get one, and command writes are never doubled.
 Each write model lists `capture_change(<aggregate type>, <column holding the
 aggregate id>)` in its `Meta.triggers` (hospital.models, prescriptions.models),
 so the trigger lives in that model's migration state and is installed by the
-owning app's migrations (`manage.py pgtrigger ls`). The "already has an event"
-check is planned at every call (EXECUTE), see the body: 32 µs per captured row
-instead of 4 µs with a cached plan, against a cached sequential scan that
-grows with the outbox for as long as the connection lives.
+owning app's migrations (`manage.py pgtrigger ls`). The bodies never name the
+outbox table: they call the outbox's `outbox_capture` function
+(`outbox.queries.SCHEMA_SQL`).
 
 The outbox table's own triggers (born projected, NOTIFY) are in
 `outbox.models.OutboxEvent.Meta.triggers`.
@@ -25,40 +24,27 @@ from outbox.types import AggregateType
 
 
 def capture_change(aggregate: AggregateType, column: str) -> pgtrigger.Trigger:
-    """Deferred row trigger: an `AlteracaoDireta` event per aggregate the row belongs to (old and new)."""
+    """Deferred row trigger: an `AlteracaoDireta` event per aggregate the row belongs to (old and new).
+
+    `column` holds the aggregate's id in the guarded table (`id`, or
+    `id_prescricao` for an item). The work is the outbox's `outbox_capture`
+    function (`outbox.queries.SCHEMA_SQL`); the trigger only says which
+    aggregate and which ids.
+    """
     return pgtrigger.Trigger(
         name="outbox_capture",
         level=pgtrigger.Row,
         when=pgtrigger.After,
         operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
         timing=pgtrigger.Deferred,
-        declare=[("ids", "bigint[]"), ("agg_id", "bigint"), ("found", "boolean")],
         func=f"""
-    ids := '{{}}';
     IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
         RETURN NULL;
     END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        ids := ids || OLD.{column}::bigint;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') AND NOT (NEW.{column}::bigint = ANY (ids)) THEN
-        ids := ids || NEW.{column}::bigint;
-    END IF;
-    FOREACH agg_id IN ARRAY ids LOOP
-        -- EXECUTE: planned at every call. A plan cached by the session (plpgsql keeps one per function)
-        -- was made while the outbox was small -- a sequential scan -- and kept as the outbox grew:
-        -- measured 30 ms per commit in long-lived connections after 20,000 events.
-        EXECUTE 'SELECT EXISTS (SELECT 1 FROM outbox_events '
-                'WHERE xid = pg_current_xact_id() AND aggregate_type = $1 AND aggregate_id = $2)'
-            INTO found USING '{aggregate}', agg_id;
-        IF NOT found THEN
-            INSERT INTO outbox_events
-                (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, last_error)
-            VALUES ('AlteracaoDireta', '{aggregate}', agg_id,
-                    jsonb_build_object('tabela', TG_TABLE_NAME, 'operacao', TG_OP, 'id', agg_id),
-                    now(), 0, '');
-        END IF;
-    END LOOP;
+    PERFORM outbox_capture('{aggregate}',
+        CASE WHEN TG_OP <> 'INSERT' THEN OLD.{column}::bigint END,
+        CASE WHEN TG_OP <> 'DELETE' THEN NEW.{column}::bigint END,
+        TG_TABLE_NAME, TG_OP);
     RETURN NULL;
     """,
     )

@@ -24,7 +24,7 @@ from django.db import connection
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from outbox.publishing import _broker_errors
+from outbox.publishing import _broker_errors, celery_app
 
 TASK_NAME = "pharmacy.apply_dualwrite_events"
 RETRY_AFTER = 5  # seconds a refused client is told to wait
@@ -46,12 +46,6 @@ def enabled() -> bool:
     return settings.READ_MODEL_SYNC == "dualwrite"
 
 
-def broker_app():
-    from outbox.publishing import celery_app
-
-    return celery_app()
-
-
 def publish_in_transaction(event) -> None:
     """Publish one outbox event before the caller's transaction commits; raise `WritesUnavailable` if refused.
 
@@ -65,7 +59,7 @@ def publish_in_transaction(event) -> None:
         xid = cursor.fetchone()[0]
     message = [event.pk, event.aggregate_type, event.aggregate_id, event.event_type]
     try:
-        broker_app().send_task(TASK_NAME, args=[[message], xid], retry=False)
+        celery_app().send_task(TASK_NAME, args=[[message], xid], retry=False)
     except _broker_errors() as exc:
         raise WritesUnavailable() from exc
 

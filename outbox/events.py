@@ -6,9 +6,12 @@ from django.db import connection
 
 from outbox import consumers, dualwrite
 from outbox.models import OutboxEvent
+from outbox.types import AggregateType, EventType
 
 
-def record_event(*, event_type: str, aggregate_type: str, aggregate_id: int, payload: dict[str, Any]) -> OutboxEvent:
+def record_event(
+    *, event_type: EventType, aggregate_type: AggregateType, aggregate_id: int, payload: dict[str, Any]
+) -> OutboxEvent:
     """Append a domain event to the outbox inside the caller's transaction.
 
     Precondition: called inside `transaction.atomic`, by the command whose

@@ -8,7 +8,7 @@ direct ORM/SQL edits of the write tables through deferred triggers
 Besides the columns below the table has `xid xid8` (the writing transaction,
 set by the database default `pg_current_xact_id()`); the relay only claims
 events whose transaction is older than every running one (see
-`outbox/store.py` for why that, plus claiming by state instead of by cursor,
+`outbox.store` for why that, plus claiming by state instead of by cursor,
 makes positions gap-safe).
 
 Life of an event in celery mode: pending -> published (the broker accepted
@@ -22,6 +22,10 @@ import pgtrigger
 from django.db import models
 from django.utils import timezone
 
+from outbox.queries import CHANNEL, TABLE
+from outbox.types import AggregateType, EventType
+
+# The ORM spelling of `outbox.queries.pending()` / `unpublished()`, which statements use to match these indexes.
 PENDING = models.Q(projected_at__isnull=True, dead_lettered_at__isnull=True)
 UNPUBLISHED = PENDING & models.Q(published_at__isnull=True)
 
@@ -45,9 +49,9 @@ NOTIFY = pgtrigger.Trigger(
     level=pgtrigger.Statement,
     when=pgtrigger.After,
     operation=pgtrigger.Insert,
-    func="""
+    func=f"""
     IF read_model_sync_mode() = 'celery' THEN
-        PERFORM pg_notify('outbox_events', '');
+        PERFORM pg_notify('{CHANNEL}', '');
     END IF;
     RETURN NULL;
     """,
@@ -56,8 +60,10 @@ NOTIFY = pgtrigger.Trigger(
 
 class OutboxEvent(models.Model):
     id = models.BigAutoField("posição", primary_key=True)
-    event_type = models.CharField("tipo do evento", max_length=100)
-    aggregate_type = models.CharField("tipo do agregado", max_length=50)
+    event_type = models.CharField("tipo do evento", max_length=100, choices=[(t.value, t.value) for t in EventType])
+    aggregate_type = models.CharField(
+        "tipo do agregado", max_length=50, choices=[(t.value, t.value) for t in AggregateType]
+    )
     aggregate_id = models.BigIntegerField("id do agregado")
     payload = models.JSONField("conteúdo")
     occurred_at = models.DateTimeField("ocorrido em", default=timezone.now)
@@ -69,7 +75,7 @@ class OutboxEvent(models.Model):
     dead_lettered_at = models.DateTimeField("dead letter em", null=True, blank=True)
 
     class Meta:
-        db_table = "outbox_events"
+        db_table = TABLE
         verbose_name = "evento do outbox"
         verbose_name_plural = "eventos do outbox"
         ordering = ["id"]

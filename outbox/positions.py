@@ -1,15 +1,11 @@
-"""Where the projection stands, in outbox positions (read-your-writes, status)."""
+"""Where the projection stands, in outbox positions (read-your-writes, status, the mode switch, rebuilds)."""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 
-PENDING_SQL = "projected_at IS NULL AND dead_lettered_at IS NULL"
-
-# The first pending event, found by walking the partial index outbox_pending_v2; not NOT EXISTS (... id <= p):
-# with a range on id the planner may walk the primary key over the whole projected history instead.
-IS_PROJECTED_SQL = f"""
-SELECT coalesce((SELECT max(id) FROM outbox_events), 0) >= %(p)s
-   AND coalesce((SELECT id FROM outbox_events WHERE {PENDING_SQL} ORDER BY id LIMIT 1) > %(p)s, true)
-"""
+from outbox import queries
 
 
 def is_projected(position: int) -> bool:
@@ -21,28 +17,54 @@ def is_projected(position: int) -> bool:
     A position beyond the last event is not projected (yet).
     """
     with connection.cursor() as cursor:
-        cursor.execute(IS_PROJECTED_SQL, {"p": position})
+        cursor.execute(queries.IS_PROJECTED_SQL, {"p": position})
         return bool(cursor.fetchone()[0])
+
+
+def last_position() -> int:
+    """The newest committed position (as this transaction sees it); 0 when the outbox is empty."""
+    with connection.cursor() as cursor:
+        cursor.execute(queries.LAST_POSITION_SQL)
+        return int(cursor.fetchone()[0])
+
+
+def position_sequence(cursor=None) -> str:
+    """The name of the sequence handing out positions (it counts positions taken by uncommitted transactions)."""
+    if cursor is None:
+        with connection.cursor() as own:
+            return position_sequence(own)
+    cursor.execute(queries.POSITION_SEQUENCE_SQL)
+    return cursor.fetchone()[0]
 
 
 def highest_assigned_position() -> int:
     """The highest position the outbox has ever handed out (committed, in flight or rolled back); 0 if none."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('outbox_events', 'id')::regclass), 0)"
-        )
+        cursor.execute(queries.HIGHEST_ASSIGNED_SQL)
         return int(cursor.fetchone()[0])
 
 
-def projection_position() -> int:
-    """The highest position P such that every committed event up to P has been projected (or dead-lettered)."""
+@dataclass(frozen=True)
+class FeedStatus:
+    """The outbox's figures for status pages and metrics."""
+
+    backlog: int  # pending: neither projected nor dead-lettered
+    unpublished: int  # pending and not handed to the broker
+    first_pending: int | None
+    oldest_pending_at: datetime | None
+    dead_letters: int
+    last_position: int | None
+    mode: str  # the database's sync mode (`outbox.models.SyncState`; no row: trigger)
+
+    @property
+    def projection_position(self) -> int:
+        """Every committed event up to this position is reflected by the read models (or dead-lettered)."""
+        return self.first_pending - 1 if self.first_pending is not None else (self.last_position or 0)
+
+
+def feed_status() -> FeedStatus:
+    """The outbox's figures and the sync mode, in one statement."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT coalesce(
-                (SELECT id - 1 FROM outbox_events WHERE {PENDING_SQL} ORDER BY id LIMIT 1),
-                (SELECT max(id) FROM outbox_events),
-                0)
-            """
-        )
-        return int(cursor.fetchone()[0])
+        cursor.execute(queries.FEED_STATUS_SQL)
+        *figures, mode = cursor.fetchone()
+    return FeedStatus(*figures, mode=mode or "trigger")

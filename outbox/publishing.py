@@ -48,7 +48,6 @@ def celery_publisher(app=None, *, check_broker: Callable[[str], None] | None = N
     """
     if app is None:
         app = celery_app()
-
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
     checked = []
 
@@ -80,7 +79,6 @@ def broker_queue_empty(app=None) -> bool | None:
     """
     if app is None:
         app = celery_app()
-
     from kombu.exceptions import ChannelError
 
     queue = app.conf.task_default_queue

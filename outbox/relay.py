@@ -19,8 +19,8 @@ transaction:
 Which events may be claimed (gap-safe positions, per-aggregate order, leases,
 at-least-once) is `outbox.store`; the Celery side is `outbox.publishing`.
 
-The relay wakes on `LISTEN outbox_events` (an insert trigger NOTIFYs at
-commit in celery mode) and polls every `OUTBOX_POLL_INTERVAL` seconds in case
+The relay wakes on `LISTEN` of `outbox.queries.CHANNEL` (an insert trigger
+NOTIFYs it at commit in celery mode) and polls every `OUTBOX_POLL_INTERVAL` seconds in case
 a notification is missed. Beside it a `outbox.maintenance.Vacuumer` thread
 vacuums the outbox when the server's autovacuum is off.
 """
@@ -39,11 +39,11 @@ from outbox.maintenance import Vacuumer
 from outbox.metrics import counting_relay_pass
 from outbox.pg import connection_params
 from outbox.publishing import BrokerUnavailable, Publisher, broker_queue_empty, celery_publisher
+from outbox.queries import CHANNEL
 from outbox.store import Claimed, claim, held_back, mark_published, purge, record_failure, release, requeue_lost
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "outbox_events"
 # Longest wait between two tries of a broker that is down: trying is one failed connect, so a Redis that
 # comes back is used within this many seconds.
 BROKER_RETRY_MAX = 10.0
@@ -99,13 +99,13 @@ def relay_batch(
         if published:
             mark_published(published)
         done = set(published) | stats.failed_ids  # failed ones keep their backoff
-        release([e.id for e in claimed if e.id not in done], f"broker indisponível: {exc}")
+        release([e.id for e in claimed if e.id not in done], f"broker unavailable: {exc}")
         stats.published += len(published)
         raise
     if published:
         mark_published(published)
     if released:
-        release(released, "aguardando um evento anterior do mesmo agregado")
+        release(released, "waiting for an earlier event of the same aggregate")
     stats.published += len(published)
     return len(claimed)
 
@@ -133,7 +133,7 @@ def _publish_one_by_one(
             held.add(aggregate)
             stats.failed += 1
             stats.failed_ids.add(event.id)
-            stats.dead_lettered += record_failure([event.id], f"publicação falhou: {type(exc).__name__}: {exc}")
+            stats.dead_lettered += record_failure([event.id], f"publishing failed: {type(exc).__name__}: {exc}")
         else:
             published.append(event.id)
 
@@ -212,85 +212,119 @@ def run(
     lost with a killed worker or a restarted Redis. While a legitimate backlog
     is queued nothing is republished, so recovery never adds to it.
     """
-    from django.db import close_old_connections
-
-    publish = publish or celery_publisher()
-    stats = RelayStats()
-    listener = None if once else Listener()
+    loop = _Loop(
+        once=once,
+        publish=publish or celery_publisher(),
+        should_stop=should_stop,
+        purge_every=purge_every,
+        log=log,
+        queue_empty=queue_empty,
+    )
     vacuumer = None if once or settings.OUTBOX_VACUUM_DEAD_ROWS <= 0 else Vacuumer()
     if vacuumer is not None:
         vacuumer.start()
-    outage = 0
-    last_purge = 0.0 if not once else time.monotonic()
-    last_requeue = 0.0
-    requeue_every = max(1.0, settings.OUTBOX_REPUBLISH_AFTER / 4)
-    retry = 0.0  # current quick-retry delay while events are held back (0: none)
     try:
-        while not should_stop():
-            try:
-                if time.monotonic() - last_requeue >= requeue_every:
-                    last_requeue = time.monotonic()
-                    if queue_empty():
-                        requeue_lost()
-                with counting_relay_pass(stats):
-                    claimed = relay_batch(publish, stats=stats)
-                if outage:
-                    log(f"broker back after {outage} attempt(s)")
-                outage = 0
-            except BrokerUnavailable as exc:
-                outage += 1
-                delay = min(
-                    settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2 ** (outage - 1), BROKER_RETRY_MAX
-                )
-                log(f"broker unavailable ({exc}); retrying in {delay:.1f}s")
-                if once and outage >= 3:
-                    stats.errors.append(str(exc))
-                    break
-                _sleep(delay, should_stop)
-                continue
-            except Exception as exc:  # DB hiccup: reconnect on the next pass
-                logger.exception("outbox relay pass failed")
-                stats.errors.append(str(exc))
-                close_old_connections()
-                connection.close()
-                if once:
-                    break
-                _sleep(settings.OUTBOX_POLL_INTERVAL, should_stop)
-                continue
-            if claimed >= settings.OUTBOX_BATCH_SIZE:
-                continue
-            if once:
-                if claimed == 0:
-                    break
-                continue
-            if time.monotonic() - last_purge >= purge_every:
-                last_purge = time.monotonic()
-                purged = purge()
-                if purged:
-                    log(f"{purged} event(s) projected more than {settings.OUTBOX_RETENTION_DAYS} day(s) ago purged")
-            if claimed:
-                retry = 0.0
-            # A partial batch: what committed meanwhile has NOTIFYed (the wait returns at once) and
-            # what is held back is retried shortly, so no second claim just to find nothing.
-            try:
-                held = held_back()
-            except Exception:  # DB hiccup: the next pass reconnects
-                logger.exception("outbox relay: checking held-back events failed")
-                held = False
-            if held:
-                retry = min(settings.OUTBOX_POLL_INTERVAL, retry * 2 if retry else 0.01)
-                if claimed:
-                    continue  # e.g. events released behind a failed one of their aggregate: claim again now
-                listener.wait(retry)
-            else:
-                retry = 0.0
-                listener.wait(settings.OUTBOX_POLL_INTERVAL, linger=settings.OUTBOX_LINGER)
+        while not should_stop() and loop.step():
+            pass
     finally:
-        if listener is not None:
-            listener.close()
+        if loop.listener is not None:
+            loop.listener.close()
         if vacuumer is not None:
             vacuumer.stop()
-    return stats
+    return loop.stats
+
+
+class _Loop:
+    """A running relay between passes: its outage count, quick-retry delay and timers (see `run`)."""
+
+    def __init__(self, *, once, publish, should_stop, purge_every, log, queue_empty) -> None:
+        self.once, self.publish, self.should_stop, self.log = once, publish, should_stop, log
+        self.purge_every, self.queue_empty = purge_every, queue_empty
+        self.stats = RelayStats()
+        self.listener = None if once else Listener()
+        self.outage = 0  # consecutive passes the broker refused
+        self.last_purge = 0.0
+        self.last_requeue = 0.0
+        self.requeue_every = max(1.0, settings.OUTBOX_REPUBLISH_AFTER / 4)
+        self.retry = 0.0  # current quick-retry delay while events are held back (0: none)
+
+    def step(self) -> bool:
+        """One pass, then the wait before the next; False once the relay is done (`once`: drained or failing)."""
+        try:
+            claimed = self._relay_pass()
+        except BrokerUnavailable as exc:
+            return self._broker_outage(exc)
+        except Exception as exc:  # DB hiccup: reconnect on the next pass
+            return self._pass_failed(exc)
+        if claimed >= settings.OUTBOX_BATCH_SIZE:
+            return True
+        if self.once:
+            return claimed > 0
+        self._purge_if_due()
+        self._wait(claimed)
+        return True
+
+    def _relay_pass(self) -> int:
+        if time.monotonic() - self.last_requeue >= self.requeue_every:
+            self.last_requeue = time.monotonic()
+            if self.queue_empty():
+                requeue_lost()
+        with counting_relay_pass(self.stats):
+            claimed = relay_batch(self.publish, stats=self.stats)
+        if self.outage:
+            self.log(f"broker back after {self.outage} attempt(s)")
+        self.outage = 0
+        return claimed
+
+    def _broker_outage(self, exc: BrokerUnavailable) -> bool:
+        self.outage += 1
+        delay = min(
+            settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2 ** (self.outage - 1), BROKER_RETRY_MAX
+        )
+        self.log(f"broker unavailable ({exc}); retrying in {delay:.1f}s")
+        if self.once and self.outage >= 3:
+            self.stats.errors.append(str(exc))
+            return False
+        _sleep(delay, self.should_stop)
+        return True
+
+    def _pass_failed(self, exc: Exception) -> bool:
+        from django.db import close_old_connections
+
+        logger.exception("outbox relay pass failed")
+        self.stats.errors.append(str(exc))
+        close_old_connections()
+        connection.close()
+        if self.once:
+            return False
+        _sleep(settings.OUTBOX_POLL_INTERVAL, self.should_stop)
+        return True
+
+    def _purge_if_due(self) -> None:
+        if time.monotonic() - self.last_purge >= self.purge_every:
+            self.last_purge = time.monotonic()
+            purged = purge()
+            if purged:
+                self.log(f"{purged} event(s) projected more than {settings.OUTBOX_RETENTION_DAYS} day(s) ago purged")
+
+    def _wait(self, claimed: int) -> None:
+        """After a partial batch: what committed meanwhile has NOTIFYed (the wait returns at once) and what
+        is held back is retried shortly, so no second claim just to find nothing."""
+        if claimed:
+            self.retry = 0.0
+        try:
+            held = held_back()
+        except Exception:  # DB hiccup: the next pass reconnects
+            logger.exception("outbox relay: checking held-back events failed")
+            held = False
+        if held:
+            self.retry = min(settings.OUTBOX_POLL_INTERVAL, self.retry * 2 if self.retry else 0.01)
+            if claimed:
+                return  # e.g. events released behind a failed one of their aggregate: claim again now
+            self.listener.wait(self.retry)
+        else:
+            self.retry = 0.0
+            self.listener.wait(settings.OUTBOX_POLL_INTERVAL, linger=settings.OUTBOX_LINGER)
 
 
 def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:

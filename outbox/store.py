@@ -1,9 +1,12 @@
 """The outbox table as a queue: which events a relay may take, and what becomes of them.
 
-Statements only, each its own short transaction (Django autocommit): claim
-with a lease, mark published, release, record a failure (backoff, dead
-letter), requeue lost messages, check for held-back events, purge. The loop
-that drives them is `outbox.relay`; publishing is `outbox.publishing`.
+Statements only (their SQL is `outbox.queries`), each its own short
+transaction under Django autocommit unless the caller opened one: claim with
+a lease, mark published, release, record a failure (backoff, dead letter),
+mark projected, list pending events, requeue lost messages, check for
+held-back events, purge. The loop that drives them is `outbox.relay`;
+publishing is `outbox.publishing`; the projector (`pharmacy.projector`) marks
+events projected or failed.
 
 Gap-safe positions
 ------------------
@@ -49,63 +52,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+from outbox import queries
+
 logger = logging.getLogger(__name__)
 
-
-def _unpublished(alias: str = "") -> str:
-    """Waiting to be published: the predicate of the partial index `outbox_unpublished`."""
-    p = f"{alias}." if alias else ""
-    return f"{p}published_at IS NULL AND {p}projected_at IS NULL AND {p}dead_lettered_at IS NULL"
-
-
-_UNPUBLISHED = _unpublished()
-
-# Candidates: the first `batch` claimable events by position (index `outbox_unpublished`), skipping every
-# event that has an earlier unpublished event of its aggregate which this claim cannot take (leased by
-# another relay, live or dead; backing off; above the horizon): such an event is blocked until that one
-# goes, and counting it against `batch` let a batch's worth of blocked events hide the claimable ones
-# behind them (a relay killed with leases on the heads of 1,000 aggregates stalled every relay until the
-# leases ran out). The `heads` step then keeps a candidate only if no earlier unpublished event of its
-# aggregate was left out of the candidates anyway (locked by a concurrent claim, past the LIMIT): that
-# event goes first. Each check is one probe of `outbox_aggregate` per event, forced by LATERAL ... LIMIT 1,
-# so the cost is O(events scanned) whatever the table's statistics say. (A range scan "unpublished events
-# before the last candidate" was planned, with statistics taken while a backlog was pending, as a walk of
-# the primary key over every drained event: 230 ms per claim at 200,000 events.)
-CLAIM_SQL = f"""
-WITH candidates AS (
-    SELECT e.id, e.aggregate_type, e.aggregate_id
-    FROM outbox_events e
-    WHERE {_UNPUBLISHED}
-      AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
-      AND e.xid < %(horizon)s::text::xid8
-      AND NOT EXISTS (  -- LIMIT 1: a probe per event, never planned as a join over the outbox
-          SELECT FROM outbox_events b
-          WHERE b.aggregate_type = e.aggregate_type AND b.aggregate_id = e.aggregate_id AND b.id < e.id
-            -- "unpublished", spelt so that it cannot match outbox_unpublished's predicate: walking that index
-            -- from the queue's head for every scanned event made each claim quadratic in the batch
-            AND coalesce(b.published_at, b.projected_at, b.dead_lettered_at) IS NULL
-            AND (b.next_attempt_at > now() OR b.xid >= %(horizon)s::text::xid8)
-          LIMIT 1
-      )
-    ORDER BY e.id
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
-), heads AS (
-    SELECT c.id FROM candidates c
-    LEFT JOIN LATERAL (
-        SELECT b.id FROM outbox_events b
-        WHERE b.aggregate_type = c.aggregate_type AND b.aggregate_id = c.aggregate_id AND b.id < c.id
-          AND {_unpublished("b")}
-          AND b.id NOT IN (SELECT id FROM candidates)
-        ORDER BY b.id LIMIT 1
-    ) blocker ON true
-    WHERE blocker.id IS NULL
-)
-UPDATE outbox_events e
-SET next_attempt_at = now() + make_interval(secs => %(lease)s)
-FROM heads WHERE e.id = heads.id
-RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
-"""
 
 # The horizon: the oldest transaction *of this database* still running (else the
 # next xid to be assigned). Every transaction with an xid holds a lock on some
@@ -131,25 +81,6 @@ SELECT coalesce(
 )::text::bigint
 """
 
-# After a claim that took nothing: is an event due that the claim could not take yet -- written by a
-# transaction above the horizon (still waiting on an older transaction that sends no NOTIFY when it
-# ends, e.g. a projector's) or behind an earlier event of its aggregate? Leased events are not due.
-# A plain ORDER BY id LIMIT 1, like the claim, so it walks the small partial index `outbox_unpublished`.
-# Not wrapped in EXISTS: PostgreSQL drops the ORDER BY/LIMIT of an EXISTS subquery, and with statistics
-# taken while a backlog was pending the planner then chose a sequential scan of the whole outbox
-# (measured 180-280 ms per call at 1M rows, against 2-3 ms for this form).
-HELD_BACK_SQL = f"""
-SELECT id FROM outbox_events
-WHERE {_UNPUBLISHED} AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-ORDER BY id LIMIT 1
-"""
-
-REQUEUE_SQL = """
-UPDATE outbox_events SET published_at = NULL, next_attempt_at = NULL
-WHERE projected_at IS NULL AND dead_lettered_at IS NULL
-  AND published_at < now() - make_interval(secs => %s)
-"""
-
 
 @dataclass(frozen=True)
 class Claimed:
@@ -162,12 +93,6 @@ class Claimed:
     def message(self) -> list:
         """What the worker receives per event: it recomputes from the write model, so no payload."""
         return [self.id, self.aggregate_type, self.aggregate_id, self.event_type]
-
-
-def backoff_seconds(attempts: int) -> float:
-    """Delay before retry number `attempts` (1-based): base * 2**(attempts-1), capped."""
-    base, cap = settings.OUTBOX_BACKOFF_BASE, settings.OUTBOX_BACKOFF_MAX
-    return min(cap, base * (2 ** max(0, attempts - 1)))
 
 
 def horizon() -> int:
@@ -187,7 +112,7 @@ def claim(batch_size: int | None = None) -> list[Claimed]:
     """Claim (lease) the next claimable events in position order; a short transaction of its own."""
     params = {"batch": batch_size or settings.OUTBOX_BATCH_SIZE, "lease": settings.OUTBOX_LEASE, "horizon": horizon()}
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, params)
+        cursor.execute(queries.CLAIM_SQL, params)
         rows = cursor.fetchall()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
@@ -195,18 +120,13 @@ def claim(batch_size: int | None = None) -> list[Claimed]:
 def mark_published(ids: list[int]) -> None:
     """The broker accepted these events' messages."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE outbox_events SET published_at = now(), next_attempt_at = NULL, last_error = '' WHERE id = ANY(%s)",
-            [ids],
-        )
+        cursor.execute(queries.MARK_PUBLISHED_SQL, [ids])
 
 
 def release(ids: list[int], error: str) -> None:
     """Give the leases back, no attempt counted, saying why in `last_error` (broker outage; behind a failed event)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE outbox_events SET next_attempt_at = NULL, last_error = %s WHERE id = ANY(%s)", [error[:2000], ids]
-        )
+        cursor.execute(queries.RELEASE_SQL, [error[:2000], ids])
 
 
 def record_failure(ids: Sequence[int], error: str) -> int:
@@ -218,16 +138,7 @@ def record_failure(ids: Sequence[int], error: str) -> int:
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            UPDATE outbox_events SET
-                attempts = attempts + 1,
-                last_error = %(error)s,
-                published_at = NULL,
-                next_attempt_at = now() + make_interval(secs => least(%(cap)s, %(base)s * 2 ^ attempts)),
-                dead_lettered_at = CASE WHEN attempts + 1 >= %(max)s THEN now() END
-            WHERE id = ANY(%(ids)s) AND dead_lettered_at IS NULL AND projected_at IS NULL
-            RETURNING dead_lettered_at IS NOT NULL
-            """,
+            queries.RECORD_FAILURE_SQL,
             {
                 "ids": list(ids),
                 "error": error[:2000],
@@ -242,17 +153,35 @@ def record_failure(ids: Sequence[int], error: str) -> int:
     return dead
 
 
+def mark_projected(ids: Sequence[int]) -> None:
+    """The read models reflect these events (the caller's transaction, with the refresh that vouches for it)."""
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(queries.MARK_PROJECTED_SQL, [list(ids)])
+
+
+def pending_after(after: int, *, upto: int | None = None, limit: int = 500) -> list[tuple[int, str, int, str]]:
+    """Pending events with positions in (`after`, `upto`], oldest first, at most `limit`.
+
+    Rows of (position, aggregate type, aggregate id, event type), the shape of a relay message.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(queries.PENDING_AFTER_SQL, {"after": after, "upto": upto, "limit": limit})
+        return cursor.fetchall()
+
+
 def held_back() -> bool:
     """True when some due event is waiting for the horizon or its aggregate: worth a quick retry."""
     with connection.cursor() as cursor:
-        cursor.execute(HELD_BACK_SQL)
+        cursor.execute(queries.HELD_BACK_SQL)
         return cursor.fetchone() is not None
 
 
 def requeue_lost() -> int:
     """Events published `OUTBOX_REPUBLISH_AFTER` ago and still not projected: their message was lost; publish again."""
     with connection.cursor() as cursor:
-        cursor.execute(REQUEUE_SQL, [settings.OUTBOX_REPUBLISH_AFTER])
+        cursor.execute(queries.REQUEUE_SQL, [settings.OUTBOX_REPUBLISH_AFTER])
         count = cursor.rowcount
     if count:
         logger.warning("outbox: %d published event(s) never projected; publishing them again", count)
@@ -266,13 +195,7 @@ def purge(*, older_than_days: float | None = None, batch_size: int = 10_000) -> 
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                """
-                DELETE FROM outbox_events WHERE id IN (
-                    SELECT id FROM outbox_events
-                    WHERE projected_at < now() - make_interval(secs => %s) AND dead_lettered_at IS NULL
-                    ORDER BY id LIMIT %s
-                )
-                """,
+                queries.PURGE_SQL,
                 [days * 86400, batch_size],
             )
             deleted = cursor.rowcount

@@ -28,16 +28,7 @@ from collections.abc import Iterable
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-__all__ = ["AGGREGATE_TYPES", "recompute_search_columns", "refresh_for", "refresh_prescriptions"]
-
-#: aggregate type (as written in the outbox) -> the SQL function refreshing what shows it
-_REFRESH_FUNCTIONS = {
-    "Prescricao": "pharmacy_refresh_prescricoes",
-    "Medico": "pharmacy_refresh_medicos",
-    "Paciente": "pharmacy_refresh_pacientes",
-    "Medicamento": "pharmacy_refresh_medicamentos",
-}
-AGGREGATE_TYPES = frozenset(_REFRESH_FUNCTIONS)
+__all__ = ["recompute_search_columns", "refresh_prescriptions"]
 
 
 def _call(function: str, ids: Iterable[int], using: str) -> None:
@@ -58,22 +49,6 @@ def refresh_prescriptions(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) 
     or is gone). Unknown ids are fine: their leftover rows are deleted.
     """
     _call("pharmacy_refresh_prescricoes", ids, using)
-
-
-def refresh_for(aggregate_type: str, aggregate_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Refresh every read row and document that shows this aggregate.
-
-    `aggregate_type` is one of "Prescricao", "Medico", "Paciente",
-    "Medicamento" (the outbox's `aggregate_type`); anything else raises
-    `ValueError`.
-    """
-    try:
-        function = _REFRESH_FUNCTIONS[aggregate_type]
-    except KeyError:
-        raise ValueError(
-            f"Unknown aggregate type {aggregate_type!r}; expected one of {sorted(_REFRESH_FUNCTIONS)}."
-        ) from None
-    _call(function, [aggregate_id], using)
 
 
 def recompute_search_columns(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> None:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 
 from outbox import consumers
-from outbox.store import record_failure
+from outbox.store import mark_projected, pending_after, record_failure
 from outbox.types import AggregateType
 from pharmacy.projection import refresh_prescriptions
 
@@ -56,10 +56,6 @@ FROM (SELECT e.tipo, array_agg(e.id) AS ids FROM unnest(%s::text[], %s::bigint[]
 CROSS JOIN LATERAL pharmacy_prescricoes_afetadas(g.tipo, g.ids) AS f
 """
 _KNOWN = frozenset(AggregateType)
-
-
-class UnknownAggregate(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -83,9 +79,7 @@ class ApplyResult:
 
 def _resolve(events: Sequence[Event]) -> tuple[dict[int, set[int]], dict[int, str]]:
     """Map each event to the prescriptions it touches (`pharmacy_prescricoes_afetadas`); unknown aggregates fail."""
-    failed = {
-        e.id: f"tipo de agregado desconhecido: {e.aggregate_type!r}" for e in events if e.aggregate_type not in _KNOWN
-    }
+    failed = {e.id: f"unknown aggregate type: {e.aggregate_type!r}" for e in events if e.aggregate_type not in _KNOWN}
     known = sorted({(e.aggregate_type, e.aggregate_id) for e in events if e.id not in failed})
     shown_in: dict[tuple[str, int], set[int]] = defaultdict(set)
     if known:
@@ -108,17 +102,6 @@ def refresh_locked(prescription_ids: Iterable[int]) -> None:
         return
     with transaction.atomic():
         refresh_prescriptions(ids)
-
-
-def _mark_projected(event_ids: list[int]) -> None:
-    if not event_ids:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE outbox_events SET projected_at = now(), next_attempt_at = NULL, last_error = '', "
-            "dead_lettered_at = NULL WHERE id = ANY(%s) AND projected_at IS NULL",
-            [event_ids],
-        )
 
 
 def apply_events(events: Sequence[Event]) -> ApplyResult:
@@ -150,12 +133,12 @@ def apply_events(events: Sequence[Event]) -> ApplyResult:
             continue
         broken = sorted(touched[event.id] & bad.keys())
         if broken:
-            result.failed[event.id] = f"prescrição {broken[0]}: {bad[broken[0]]}"
+            result.failed[event.id] = f"prescription {broken[0]}: {bad[broken[0]]}"
         else:
             result.projected.append(event.id)
     with transaction.atomic():
         consumers.dispatch([event for event in events if event.id in set(result.projected)])
-        _mark_projected(result.projected)
+        mark_projected(result.projected)
     return _record_failures(result)
 
 
@@ -173,7 +156,7 @@ def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: A
             if ids:
                 refresh_prescriptions(ids)
             consumers.dispatch([event for event in events if event.id not in result.failed])
-            _mark_projected(projected)
+            mark_projected(projected)
     except OperationalError:
         raise
     except Exception as exc:
@@ -185,7 +168,7 @@ def _apply_in_one_transaction(events: Sequence[Event], ids: list[int], result: A
 
 def _record_failures(result: ApplyResult) -> ApplyResult:
     for event_id, error in result.failed.items():
-        result.dead_lettered += record_failure([event_id], f"projeção falhou: {error}")
+        result.dead_lettered += record_failure([event_id], f"projection failed: {error}")
     return result
 
 
@@ -199,15 +182,7 @@ def catch_up(*, upto: int | None = None, batch_size: int = 500) -> int:
     projected = 0
     after = 0
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, aggregate_type, aggregate_id, event_type FROM outbox_events "
-                "WHERE projected_at IS NULL AND dead_lettered_at IS NULL "
-                "AND id > %s AND (%s::bigint IS NULL OR id <= %s) "
-                "ORDER BY id LIMIT %s",
-                [after, upto, upto, batch_size],
-            )
-            rows = cursor.fetchall()
+        rows = pending_after(after, upto=upto, limit=batch_size)
         if not rows:
             return projected
         result = apply_events([Event(*row) for row in rows])

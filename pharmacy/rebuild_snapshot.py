@@ -19,11 +19,6 @@ from django.db import connections, transaction
 from pharmacy.shadow_tables import RebuildError, TableShape, create_indexes, fill, quote, shadow_name
 
 
-def outbox_sequence(cursor) -> str:
-    cursor.execute("SELECT pg_get_serial_sequence('outbox_events', 'id')")
-    return cursor.fetchone()[0]
-
-
 def start_point(cursor, sequence: str, timeout: float, log: Callable[[str], None]) -> int:
     """A position P such that, once this returns, every event numbered <= P is committed or rolled back.
 

@@ -25,7 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from hospital.replicas.health import pool, replicas_configured
 from hospital.replicas.token import primary_lsn
-from outbox.positions import IS_PROJECTED_SQL
+from outbox.queries import IS_PROJECTED_SQL
 from pharmacy.read_after import ReadToken, wait_for_position
 
 REACHED_SQL = f"SELECT coalesce(pg_last_wal_replay_lsn() >= %(lsn)s::pg_lsn, false) AND ({IS_PROJECTED_SQL})"

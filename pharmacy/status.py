@@ -18,11 +18,9 @@ Costs one query.
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from django.db import connection
 from django.utils import timezone
 
-from outbox.models import OutboxEvent, SyncState
-from outbox.positions import PENDING_SQL  # outbox.models.PENDING: the predicate of index outbox_pending_v2
+from outbox.positions import feed_status
 
 
 @dataclass(frozen=True)
@@ -42,40 +40,19 @@ class SyncStatus:
         return asdict(self)
 
 
-# One statement, one scalar subquery per figure so each walks its own small partial index (pending,
-# unpublished, dead letters) or the primary key. As FILTER aggregates of a single scan they read the
-# whole outbox, projected history included: 150-300 ms per call at a few hundred thousand events.
-STATUS_SQL = f"""
-SELECT
-    (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
-    (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL} AND published_at IS NULL),
-    (SELECT min(id) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
-    (SELECT min(occurred_at) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
-    (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE dead_lettered_at IS NOT NULL),
-    (SELECT max(id) FROM {OutboxEvent._meta.db_table}),
-    (SELECT mode FROM {SyncState._meta.db_table} WHERE id = 1)
-"""
-_COLUMNS = ("backlog", "unpublished", "first_pending", "oldest_pending_at", "dead_letters", "last_position", "mode")
-
-
 def sync_status() -> SyncStatus:
-    """Read the outbox and the sync state (one query) and summarize them."""
-    with connection.cursor() as cursor:
-        cursor.execute(STATUS_SQL)
-        stats = dict(zip(_COLUMNS, cursor.fetchone(), strict=True))
-    oldest = stats["oldest_pending_at"]
-    db_mode = stats["mode"] or "trigger"
+    """Read the outbox and the sync state (one query, `outbox.positions.feed_status`) and summarize them."""
+    feed = feed_status()
+    oldest = feed.oldest_pending_at
     return SyncStatus(
-        mode=db_mode,
-        database_mode=db_mode,
-        backlog=stats["backlog"],
-        unpublished=stats["unpublished"],
+        mode=feed.mode,
+        database_mode=feed.mode,
+        backlog=feed.backlog,
+        unpublished=feed.unpublished,
         oldest_pending_at=oldest,
         oldest_pending_age_seconds=round((timezone.now() - oldest).total_seconds(), 3) if oldest else None,
-        dead_letters=stats["dead_letters"],
-        last_position=stats["last_position"],
-        projection_position=(
-            stats["first_pending"] - 1 if stats["first_pending"] is not None else (stats["last_position"] or 0)
-        ),
-        lag_events=0 if db_mode == "trigger" else stats["backlog"],
+        dead_letters=feed.dead_letters,
+        last_position=feed.last_position,
+        projection_position=feed.projection_position,
+        lag_events=0 if feed.mode == "trigger" else feed.backlog,
     )

@@ -57,7 +57,9 @@ from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 
-from pharmacy.rebuild_snapshot import build, outbox_sequence, repeatable_read, start_point
+from outbox.positions import position_sequence
+from outbox.queries import AGGREGATES_AFTER_SQL
+from pharmacy.rebuild_snapshot import build, repeatable_read, start_point
 from pharmacy.shadow_tables import (
     DOCS,
     ITEMS,
@@ -92,8 +94,8 @@ class SwapReport:
 
 # Prescriptions whose read rows the events after a position may change (as the snapshot sees them):
 # the outbox's events, grouped by aggregate type, through the fan-out function.
-_TOUCHED_SQL = """
-WITH ev AS (SELECT DISTINCT aggregate_type, aggregate_id FROM outbox_events WHERE id > %(after)s)
+_TOUCHED_SQL = f"""
+WITH ev AS ({AGGREGATES_AFTER_SQL})
 SELECT DISTINCT f.id_prescricao
 FROM (SELECT aggregate_type, array_agg(aggregate_id) AS ids FROM ev GROUP BY aggregate_type) AS g
 CROSS JOIN LATERAL pharmacy_prescricoes_afetadas(g.aggregate_type, g.ids) AS f
@@ -161,7 +163,7 @@ def _build_shadows(cursor, using, wait_timeout, parallel, report: SwapReport, sa
     shapes = read_shapes(cursor)
     for shape in shapes:
         preflight(cursor, shape.table)
-    sequence = outbox_sequence(cursor)
+    sequence = position_sequence(cursor)
     position = start_point(cursor, sequence, wait_timeout, say)
     say(f"build: snapshot after outbox position {position}")
     for shape in shapes:

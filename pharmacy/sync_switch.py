@@ -19,8 +19,7 @@ and step 3 or the relay/workers apply every event not yet projected.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
-
+from outbox.positions import last_position
 from outbox.sync_mode import current_mode, set_mode, wait_for_horizon
 from pharmacy import projector
 from pharmacy.rebuild import rebuild
@@ -40,12 +39,6 @@ class SwitchReport:
         return not self.drift
 
 
-def _last_position() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM outbox_events")
-        return int(cursor.fetchone()[0])
-
-
 def switch_mode(
     target: str,
     *,
@@ -59,7 +52,7 @@ def switch_mode(
     xmax = set_mode(target, broker=broker)
     log(f"database mode: {previous} -> {target}")
     wait_for_horizon(xmax, timeout=timeout, log=log)
-    caught_up = projector.catch_up(upto=_last_position())
+    caught_up = projector.catch_up(upto=last_position())
     log(f"{caught_up} pending event(s) applied")
     batches = 0
     if do_rebuild:
@@ -67,7 +60,7 @@ def switch_mode(
     drift = find_drift()
     if drift:
         # Writes made during the steps above (celery mode: their events may still be in flight).
-        projector.catch_up(upto=_last_position())
+        projector.catch_up(upto=last_position())
         ids = sorted(drift.prescription_ids)
         for start in range(0, len(ids), projector.CHUNK):
             projector.refresh_locked(ids[start : start + projector.CHUNK])

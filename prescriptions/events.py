@@ -3,15 +3,16 @@
 Each appends its event to the outbox inside the calling command's transaction
 and returns it. Payloads carry everything a consumer needs; the creation
 event has the prescription document's shape (the source article's
-`PrescricaoCriada`). Event type names are a contract: never reuse one.
+`PrescricaoCriada`). Event and aggregate types are `outbox.types` members.
 """
 
 from hospital.models import Medicamento, Medico, Paciente
 from outbox.events import record_event
 from outbox.models import OutboxEvent
+from outbox.types import AggregateType, EventType
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 
-AGGREGATE = "Prescricao"
+AGGREGATE = AggregateType.PRESCRICAO
 
 
 def medico_snapshot(medico: Medico) -> dict:
@@ -39,7 +40,7 @@ def item_snapshot(item: PrescricaoMedicamento, medicamento: Medicamento) -> dict
 
 def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]) -> OutboxEvent:
     return record_event(
-        event_type="PrescricaoCriada",
+        event_type=EventType.PRESCRICAO_CRIADA,
         aggregate_type=AGGREGATE,
         aggregate_id=prescricao.pk,
         payload={
@@ -55,7 +56,7 @@ def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]
 
 def medicamento_prescrito(item: PrescricaoMedicamento) -> OutboxEvent:
     return record_event(
-        event_type="MedicamentoPrescrito",
+        event_type=EventType.MEDICAMENTO_PRESCRITO,
         aggregate_type=AGGREGATE,
         aggregate_id=item.prescricao_id,
         payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
@@ -64,7 +65,7 @@ def medicamento_prescrito(item: PrescricaoMedicamento) -> OutboxEvent:
 
 def medicamento_alterado(item: PrescricaoMedicamento) -> OutboxEvent:
     return record_event(
-        event_type="MedicamentoAlterado",
+        event_type=EventType.MEDICAMENTO_ALTERADO,
         aggregate_type=AGGREGATE,
         aggregate_id=item.prescricao_id,
         payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
@@ -73,7 +74,7 @@ def medicamento_alterado(item: PrescricaoMedicamento) -> OutboxEvent:
 
 def medicamento_removido(item: PrescricaoMedicamento) -> OutboxEvent:
     return record_event(
-        event_type="MedicamentoRemovido",
+        event_type=EventType.MEDICAMENTO_REMOVIDO,
         aggregate_type=AGGREGATE,
         aggregate_id=item.prescricao_id,
         payload={"id_prescricao": item.prescricao_id, "id": item.pk, "id_medicamento": item.medicamento_id},
@@ -82,7 +83,7 @@ def medicamento_removido(item: PrescricaoMedicamento) -> OutboxEvent:
 
 def prescricao_cancelada(prescricao: Prescricao) -> OutboxEvent:
     return record_event(
-        event_type="PrescricaoCancelada",
+        event_type=EventType.PRESCRICAO_CANCELADA,
         aggregate_type=AGGREGATE,
         aggregate_id=prescricao.pk,
         payload={
@@ -95,7 +96,7 @@ def prescricao_cancelada(prescricao: Prescricao) -> OutboxEvent:
 
 def data_prescricao_alterada(prescricao: Prescricao) -> OutboxEvent:
     return record_event(
-        event_type="DataPrescricaoAlterada",
+        event_type=EventType.DATA_PRESCRICAO_ALTERADA,
         aggregate_type=AGGREGATE,
         aggregate_id=prescricao.pk,
         payload={"id_prescricao": prescricao.pk, "data_prescricao": prescricao.data_prescricao.isoformat()},

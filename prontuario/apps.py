@@ -10,4 +10,4 @@ class ProntuarioConfig(AppConfig):
         from outbox import consumers
         from prontuario import feed
 
-        consumers.register(feed.apply_outbox_events)
+        consumers.register(feed.apply_events)

@@ -14,15 +14,16 @@ from collections.abc import Sequence
 
 from django.db import connection
 
+from outbox.types import AggregateType
 from prontuario.consolidation import refresh_visits, visits_of_patients
 from prontuario.selectors import Visit
 
 _VISITS_SHOWING = {
-    "Prescricao": "SELECT id_paciente, id_atendimento FROM prescricoes "
+    AggregateType.PRESCRICAO: "SELECT id_paciente, id_atendimento FROM prescricoes "
     "WHERE id = ANY(%s) AND id_atendimento IS NOT NULL",
-    "Medico": "SELECT DISTINCT id_paciente, id_atendimento FROM prescricoes "
+    AggregateType.MEDICO: "SELECT DISTINCT id_paciente, id_atendimento FROM prescricoes "
     "WHERE id_medico = ANY(%s) AND id_atendimento IS NOT NULL",
-    "Medicamento": "SELECT DISTINCT p.id_paciente, p.id_atendimento FROM prescricoes p "
+    AggregateType.MEDICAMENTO: "SELECT DISTINCT p.id_paciente, p.id_atendimento FROM prescricoes p "
     "JOIN prescricao_medicamentos i ON i.id_prescricao = p.id "
     "WHERE i.id_medicamento = ANY(%s) AND p.id_atendimento IS NOT NULL",
 }
@@ -33,8 +34,8 @@ def visits_touched(events: Sequence) -> set[Visit]:
     for event in events:
         ids_by_type[event.aggregate_type].add(int(event.aggregate_id))
     visits: set[Visit] = set()
-    if "Paciente" in ids_by_type:
-        visits |= visits_of_patients(ids_by_type.pop("Paciente"))
+    if AggregateType.PACIENTE in ids_by_type:
+        visits |= visits_of_patients(ids_by_type.pop(AggregateType.PACIENTE))
     with connection.cursor() as cursor:
         for aggregate_type, ids in ids_by_type.items():
             sql = _VISITS_SHOWING.get(aggregate_type)
@@ -44,6 +45,6 @@ def visits_touched(events: Sequence) -> set[Visit]:
     return visits
 
 
-def apply_outbox_events(events: Sequence) -> None:
+def apply_events(events: Sequence) -> None:
     """Recompute the visits these events touch. Precondition: inside the transaction owning the events' effect."""
     refresh_visits(visits_touched(events))

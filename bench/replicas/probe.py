@@ -30,11 +30,11 @@ def main(rounds: int = 3000) -> dict:
     from django.db import DEFAULT_DB_ALIAS, connections
 
     from hospital.replicas.token import primary_lsn
-    from outbox.positions import projection_position
+    from outbox.positions import feed_status
     from pharmacy.read_after import ReadToken
     from pharmacy.replica_routing import REACHED_SQL, read_database
 
-    token = ReadToken(projection_position(), primary_lsn())
+    token = ReadToken(feed_status().projection_position, primary_lsn())
     read_database(token)  # connections opened, replicas checked
     timings = {"token": [], "plain": [], "select_1": [], "server": []}
     served = set()

@@ -29,6 +29,9 @@ from bench import db, services
 from bench.context import Context, log, pct
 from bench.scenarios.fanout import rename
 from bench.sql import backlog_events
+from outbox import queries
+
+TABLE = queries.TABLE
 
 KEYS = ["relay.events_per_s", "lag.p50_ms", "lag.p99_ms", "fanout.celery_50k_ms", "fanout.celery_1k_ms"]
 MEMORY_KEYS = ["memory.web_peak_mib", "memory.worker_peak_mib", "memory.relay_peak_mib"]
@@ -39,7 +42,7 @@ def projector_present() -> bool:
 
 
 def _mark_all_projected(conn) -> None:
-    conn.execute("UPDATE outbox_events SET projected_at = now() WHERE projected_at IS NULL")
+    conn.execute(f"UPDATE {TABLE} SET projected_at = now() WHERE projected_at IS NULL")
 
 
 def bare_claim_delete(ctx: Context) -> None:
@@ -47,15 +50,15 @@ def bare_claim_delete(ctx: Context) -> None:
     n = ctx.cfg.backlog
     _mark_all_projected(conn)
     conn.execute(backlog_events(1, n, ctx.cfg.prescriptions))
-    conn.execute("VACUUM ANALYZE outbox_events")
+    conn.execute(f"VACUUM ANALYZE {TABLE}")
     t0 = time.perf_counter()
     done = 0
     while True:
         with conn.transaction():
             rows = conn.execute(
-                "WITH c AS (SELECT id FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL "
+                f"WITH c AS (SELECT id FROM {TABLE} WHERE {queries.pending()} "
                 "ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED) "
-                "DELETE FROM outbox_events o USING c WHERE o.id = c.id RETURNING o.id, o.payload"
+                f"DELETE FROM {TABLE} o USING c WHERE o.id = c.id RETURNING o.id, o.payload"
             ).fetchall()
         if not rows:
             break
@@ -110,7 +113,7 @@ def relay_throughput(ctx: Context) -> None:
     n = ctx.cfg.backlog
     _mark_all_projected(conn)
     ctx.detail("relay", "backlog", concurrent_backlog(ctx, n))
-    conn.execute("VACUUM ANALYZE outbox_events")
+    conn.execute(f"VACUUM ANALYZE {TABLE}")
     result = ctx.pool.run("relay_drain", profile=ctx.cfg.profile)[0]
     published = result["published"]
     profile = result.pop("profile", None)
@@ -149,13 +152,11 @@ def projector_throughput(ctx: Context) -> None:
         [mark, first, first + n - 1],
     )
     t0 = time.perf_counter()
-    events = conn.execute("SELECT count(*) FROM outbox_events WHERE projected_at IS NULL").fetchone()[0]
-    conn.execute("SELECT pg_notify('outbox_events', '')")
+    events = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE projected_at IS NULL").fetchone()[0]
+    conn.execute("SELECT pg_notify(%s, '')", [queries.CHANNEL])
     left = stale = events
     while time.perf_counter() - t0 < ctx.cfg.converge_timeout:
-        left = conn.execute(
-            "SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
-        ).fetchone()[0]
+        left = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE {queries.pending()}").fetchone()[0]
         if not left:
             stale = conn.execute(
                 f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_prescricao BETWEEN %s AND %s "
@@ -222,8 +223,8 @@ def _await_outbox_vacuum(ctx: Context) -> None:
     while time.monotonic() - t0 < 150:
         done = conn.execute(
             "SELECT greatest(last_vacuum, last_autovacuum) >= %s OR n_dead_tup < 20000 "
-            "FROM pg_stat_user_tables WHERE relname = 'outbox_events'",
-            [since],
+            "FROM pg_stat_user_tables WHERE relname = %s",
+            [since, TABLE],
         ).fetchone()
         if done and done[0]:
             ctx.detail("lag", "outbox_vacuum_wait_s", round(time.monotonic() - t0, 1))
@@ -263,7 +264,7 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
                     row = conn.execute(
                         "SELECT count(*) FILTER (WHERE published_at IS NULL), "
                         "count(*) FILTER (WHERE published_at IS NOT NULL) "
-                        "FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
+                        f"FROM {TABLE} WHERE {queries.pending()}"
                     ).fetchone()
                     backlog.append((round(time.monotonic() - t0, 1), row[0], row[1]))
                 with contextlib.suppress(queue.Empty):

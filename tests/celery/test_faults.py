@@ -48,7 +48,7 @@ def test_relay_killed_between_publish_and_mark_published(shipped_stack, private_
     )
     with pg.connect() as gate:
         # Row locks: once Redis answers, the relay's mark-published UPDATE waits behind them.
-        gate.execute("SELECT id FROM outbox_events WHERE id = ANY(%s) FOR UPDATE", [events])
+        gate.execute(f"SELECT id FROM {OutboxEvent._meta.db_table} WHERE id = ANY(%s) FOR UPDATE", [events])
         private_redis.thaw()
         wait_until(lambda: private_redis.queued() > 0, 30, "the message to reach Redis", shipped_stack)
         assert _unpublished(events) == events  # published to the broker, not marked in the outbox
@@ -159,12 +159,8 @@ def test_long_transaction_open_during_writes_skips_nothing(shipped_stack, record
             "VALUES (%s, %s, '23:00', 'tardio')",
             [first, medicamentos[5].pk],
         )
-        late.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) VALUES ('MedicamentoPrescrito', 'Prescricao', %s, '{}', now(), 0, '')",
-            [first],
-        )
-        late_position = late.execute("SELECT max(id) FROM outbox_events").fetchone()[0]
+        late.execute("SELECT outbox_append('MedicamentoPrescrito', 'Prescricao', %s, '{}')", [first])
+        late_position = late.execute(f"SELECT max(id) FROM {OutboxEvent._meta.db_table}").fetchone()[0]
         later = [_prescribe(medicos[1], pacientes[1], medicamentos[n % 12], hour=n) for n in range(1, 21)]
         commands.add_item(prescricao_id=first, item=ItemInput(medicamentos[6].pk, "22:00", "cedo"))
         assert OutboxEvent.objects.order_by("-pk").first().pk > late_position + 20

@@ -20,6 +20,8 @@ import psycopg
 import pytest
 
 from hospital.devserver import embedded
+from outbox import queries
+from outbox.models import OutboxEvent
 from tests.celery.conftest import ROOT, Stack, _free_port
 
 pytestmark = [pytest.mark.celery]
@@ -112,7 +114,7 @@ class Api:
 
 def converged(server: PrivatePostgres) -> bool:
     """No event waits to be projected (none pending, none dead-lettered)."""
-    pending = "SELECT count(*) FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
+    pending = f"SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE {queries.pending()}"
     return server.sql(pending)[0][0] == 0
 
 

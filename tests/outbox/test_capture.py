@@ -106,7 +106,7 @@ def test_events_record_their_transaction_and_are_born_projected_in_trigger_mode_
     assert event.projected_at is None  # celery mode: waits for the projector
     assert all(e.projected_at is not None for e in OutboxEvent.objects.filter(pk__lt=event.pk))  # trigger mode
     with connection.cursor() as cursor:
-        cursor.execute("SELECT xid::text::bigint > 0 FROM outbox_events WHERE id = %s", [event.pk])
+        cursor.execute(f"SELECT xid::text::bigint > 0 FROM {OutboxEvent._meta.db_table} WHERE id = %s", [event.pk])
         assert cursor.fetchone()[0]
 
 

@@ -35,7 +35,7 @@ def dualwrite_mode(celery_mode, private_redis, settings, monkeypatch):  # noqa: 
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     app = Celery("dualwrite-test")
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    monkeypatch.setattr(dualwrite, "broker_app", lambda: app)
+    monkeypatch.setattr(dualwrite, "celery_app", lambda: app)
     yield private_redis
     app.close()
 

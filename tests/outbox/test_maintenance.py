@@ -4,9 +4,13 @@ import time
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Now
 
 from outbox import pg
 from outbox.maintenance import Vacuumer, analyze_if_stale, vacuum_if_needed
+from outbox.models import OutboxEvent
+
+TABLE = OutboxEvent._meta.db_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,12 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _dead_rows(count: int) -> None:
     """`count` outbox events updated once: `count` dead row versions."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) SELECT 'Teste', 'Prescricao', g, '{}', now(), 0, '' FROM generate_series(1, %s) g",
-            [count],
-        )
-        cursor.execute("UPDATE outbox_events SET published_at = now(), projected_at = now()")
+        cursor.execute("SELECT outbox_append('Teste', 'Prescricao', g, '{}') FROM generate_series(1, %s) g", [count])
+    OutboxEvent.objects.update(published_at=Now(), projected_at=Now())
+    with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_force_next_flush()")  # else a busy backend reports them ~10 s later
         cursor.execute("SELECT 1")
 
@@ -27,7 +28,7 @@ def _dead_rows(count: int) -> None:
 def _stats(conn) -> tuple[int, object]:
     conn.execute("SELECT pg_stat_clear_snapshot()")
     return conn.execute(
-        "SELECT n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = 'outbox_events'"
+        "SELECT n_dead_tup, last_vacuum FROM pg_stat_user_tables WHERE relname = %s", [TABLE]
     ).fetchone()
 
 
@@ -79,15 +80,15 @@ def test_the_relay_thread_checks_periodically_and_stops_promptly(own_connection)
 def test_statistics_are_refreshed_only_when_autovacuum_is_off_and_enough_rows_changed(own_connection):
     conn = own_connection
     autovacuum_on = conn.execute("SELECT current_setting('autovacuum')::boolean").fetchone()[0]
-    conn.execute("ANALYZE outbox_events")
+    conn.execute(f"ANALYZE {TABLE}")
     analyze_if_stale(conn)  # whatever else the migrations left stale
-    assert "public.outbox_events" not in analyze_if_stale(conn)  # nothing changed since
+    assert f"public.{TABLE}" not in analyze_if_stale(conn)  # nothing changed since
     _dead_rows(300)  # 300 inserts and 300 updates: past 50 + 10% of the rows
     deadline = time.monotonic() + 10
     while True:
         conn.execute("SELECT pg_stat_clear_snapshot()")
         changed = conn.execute(
-            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'outbox_events'"
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = %s", [TABLE]
         ).fetchone()[0]
         if changed >= 600 or time.monotonic() > deadline:
             break
@@ -96,11 +97,11 @@ def test_statistics_are_refreshed_only_when_autovacuum_is_off_and_enough_rows_ch
     if autovacuum_on:  # autovacuum's own analyze covers it
         assert done == []
     else:
-        assert "public.outbox_events" in done
+        assert f"public.{TABLE}" in done
         conn.execute("SELECT pg_stat_clear_snapshot()")
         assert (
-            conn.execute(
-                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'outbox_events'"
-            ).fetchone()[0]
+            conn.execute("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = %s", [TABLE]).fetchone()[
+                0
+            ]
             < 600
         )

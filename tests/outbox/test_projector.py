@@ -95,10 +95,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_message_is_applied(
         medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1mg")]
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) VALUES ('Estranho', 'Desconhecido', 1, '{}', now(), 0, '') RETURNING id"
-        )
+        cursor.execute("SELECT outbox_append('Estranho', 'Desconhecido', 1, '{}')")
         poison = cursor.fetchone()[0]
     message = _pending()
     result = projector.apply_events(message)

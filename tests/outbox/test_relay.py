@@ -8,13 +8,12 @@ import time
 import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from outbox import pg, publishing, relay, store
+from outbox import pg, publishing, queries, relay, store
 from outbox.models import OutboxEvent
-from outbox.positions import IS_PROJECTED_SQL
-from pharmacy.status import STATUS_SQL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _add(aggregate_id: int, aggregate_type: str = "Prescricao") -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) VALUES ('Teste', %s, %s, '{}', now(), 0, '') RETURNING id",
+            "SELECT outbox_append('Teste', %s, %s, '{}')",
             [aggregate_type, aggregate_id],
         )
         return cursor.fetchone()[0]
@@ -59,10 +57,7 @@ def test_a_late_committing_transaction_is_never_skipped(celery_mode, publisher):
     """Position p1 taken by a transaction that commits after p2: p2 waits at the horizon, then both go, in order."""
     late = _other_connection()
     try:
-        late.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) VALUES ('Tardio', 'Prescricao', 1, '{}', now(), 0, '')"
-        )
+        late.execute("SELECT outbox_append('Tardio', 'Prescricao', 1, '{}')")
         p2 = _add(2)  # commits now, with a higher position
         assert relay.relay_batch(publisher) == 0  # p2's transaction is above the horizon while p1's is open
         late.commit()
@@ -114,9 +109,17 @@ def test_failures_back_off_then_dead_letter_without_blocking_others(celery_mode,
     assert publisher.published[-1] == poison
 
 
-def test_backoff_grows_exponentially_and_is_capped(settings):
-    settings.OUTBOX_BACKOFF_BASE, settings.OUTBOX_BACKOFF_MAX = 1, 10
-    assert [store.backoff_seconds(n) for n in range(1, 6)] == [1, 2, 4, 8, 10]
+def test_backoff_grows_exponentially_and_is_capped(celery_mode, settings):
+    settings.OUTBOX_BACKOFF_BASE, settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_MAX_ATTEMPTS = 1, 10, 100
+    event_id = _add(1)
+    delays = []
+    for _ in range(5):
+        with transaction.atomic(), connection.cursor() as cursor:  # now() is the transaction's start
+            store.record_failure([event_id], "boom")
+            cursor.execute("SELECT now()")
+            now = cursor.fetchone()[0]
+            delays.append((OutboxEvent.objects.get(pk=event_id).next_attempt_at - now).total_seconds())
+    assert delays == [1, 2, 4, 8, 10]
 
 
 def test_lost_messages_are_published_again(celery_mode, publisher, settings):
@@ -194,7 +197,7 @@ def test_held_back_reports_due_events_only(celery_mode, publisher):
 
 
 def _outbox_seq_scan(sql: str) -> bool:
-    """Does the plan of `sql` read outbox_events sequentially (the whole table, history included)?"""
+    """Does the plan of `sql` read the outbox table sequentially (the whole table, history included)?"""
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
         plan = cursor.fetchone()[0]
@@ -202,7 +205,7 @@ def _outbox_seq_scan(sql: str) -> bool:
     stack = [plan[0]["Plan"]]
     while stack:
         node = stack.pop()
-        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") == "outbox_events":
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") == OutboxEvent._meta.db_table:
             return True
         stack.extend(node.get("Plans", []))
     return False
@@ -215,21 +218,18 @@ def test_outbox_queries_walk_their_partial_indexes_after_a_drained_backlog(celer
     these statistics it chose a sequential scan of the whole outbox on every idle pass (180 ms at 1M rows).
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) SELECT 'Teste', 'Prescricao', g, '{}', now(), 0, '' FROM generate_series(1, 20000) g"
-        )
-        cursor.execute("ANALYZE outbox_events")  # statistics: everything pending
-        cursor.execute("UPDATE outbox_events SET published_at = now(), projected_at = now()")  # drained since
-    assert not _outbox_seq_scan(store.HELD_BACK_SQL)
-    claim = store.CLAIM_SQL.replace("%(horizon)s", "'1'").replace("%(batch)s", "1000").replace("%(lease)s", "30")
+        cursor.execute("SELECT outbox_append('Teste', 'Prescricao', g, '{}') FROM generate_series(1, 20000) g")
+        cursor.execute(f"ANALYZE {OutboxEvent._meta.db_table}")  # statistics: everything pending
+    OutboxEvent.objects.update(published_at=Now(), projected_at=Now())  # drained since
+    assert not _outbox_seq_scan(queries.HELD_BACK_SQL)
+    claim = queries.CLAIM_SQL.replace("%(horizon)s", "'1'").replace("%(batch)s", "1000").replace("%(lease)s", "30")
     assert not _outbox_seq_scan(claim)
-    assert not _outbox_seq_scan(IS_PROJECTED_SQL.replace("%(p)s", "19000"))  # X-Read-After
+    assert not _outbox_seq_scan(queries.IS_PROJECTED_SQL.replace("%(p)s", "19000"))  # X-Read-After
     # The status counts need statistics that know the backlog is drained (autovacuum, or the relay's
     # vacuumer, analyzes the outbox); then none reads the projected history (as FILTER aggregates did).
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE outbox_events")
-    assert not _outbox_seq_scan(STATUS_SQL)
+        cursor.execute(f"ANALYZE {OutboxEvent._meta.db_table}")
+    assert not _outbox_seq_scan(queries.FEED_STATUS_SQL)
 
 
 def test_lost_messages_are_republished_only_while_the_broker_queue_is_empty(celery_mode, publisher, settings):

@@ -1,5 +1,6 @@
 """Assertions over the read models, via SQL (fast enough to run after every step)."""
 
+from outbox.models import OutboxEvent
 from pharmacy.verify import find_drift
 
 
@@ -28,5 +29,4 @@ def reset_write_model() -> None:
         cursor.execute("SELECT pharmacy_clear()")
         for table in WRITE_TABLES:
             cursor.execute(f"DELETE FROM {table}")
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM outbox_events")
+    OutboxEvent.objects.all().delete()

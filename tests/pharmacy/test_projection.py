@@ -155,23 +155,3 @@ def test_refresh_prescriptions_repairs_and_is_idempotent(article_prescription):
     projection.refresh_prescriptions([article_prescription.pk, 999_999])
     projection.refresh_prescriptions([article_prescription.pk])
     assert_read_models_match_source()
-
-
-@pytest.mark.parametrize("aggregate", ["Medico", "Paciente", "Medicamento", "Prescricao"])
-def test_refresh_for_each_aggregate_type(article_prescription, cardiologista, paciente, aspirina, aggregate):
-    ids = {
-        "Medico": cardiologista.pk,
-        "Paciente": paciente.pk,
-        "Medicamento": aspirina.pk,
-        "Prescricao": article_prescription.pk,
-    }
-    with unsafe_read_model_writes():
-        ItemDetalhado.objects.update(nome_medico="x", nome_paciente="x", nome_medicamento="x", dosagem="x")
-    projection.refresh_for(aggregate, ids[aggregate])
-    column = {"Medico": "nome_medico", "Paciente": "nome_paciente", "Medicamento": "nome_medicamento"}.get(aggregate)
-    if column:
-        assert ItemDetalhado.objects.exclude(**{column: "x"}).exists()
-    else:
-        assert_read_models_match_source()
-    with pytest.raises(ValueError, match="Unknown aggregate type"):
-        projection.refresh_for("Outro", 1)

@@ -108,8 +108,7 @@ def test_the_lsn_covers_an_event_that_commits_after_a_later_one(cluster, trigger
     with cluster.primary() as x:
         x.autocommit = False
         position = x.execute(
-            "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts, "
-            "last_error) VALUES ('ItemAlterado', 'prescricao', %s, '{}', now(), 0, '') RETURNING id",
+            "SELECT outbox_append('ItemAlterado', 'prescricao', %s, '{}')",
             [prescription_id],
         ).fetchone()[0]
         x.execute("UPDATE prescricao_medicamentos SET dosagem = '2 comprimidos' WHERE id = %s", [item_id])
