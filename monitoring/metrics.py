@@ -4,7 +4,8 @@ Counters that a Celery pool child increments carry a label: their children
 are created on first use, after the fork, so in multiprocess mode (see
 `monitoring.exposition`) they write to the shared files of the child that
 counts, not to a copy left in the parent. The relay's counters are the
-outbox's own (`outbox.metrics`): every process's registry serves them alike.
+outbox's own (`outbox.metrics`) and the projector's the pharmacy's
+(`pharmacy.metrics`): every process's registry serves them alike.
 """
 
 from prometheus_client import Counter, Histogram
@@ -32,23 +33,3 @@ db_query_duration = Histogram(
     ["alias"],
     buckets=_QUERY_BUCKETS,
 )
-
-projector_events = Counter(
-    "sync_projector_events",
-    "Outbox events a Celery worker applied to the read models, by outcome: applied, failed (retried with "
-    "backoff) or dead_lettered.",
-    ["outcome"],
-)
-projector_messages = Counter(
-    "sync_projector_messages", "Celery messages of events the workers processed, by result.", ["result"]
-)
-
-
-def count_projection(*, applied: int, failed: int, dead_lettered: int) -> None:
-    """Record what one worker message did to its events."""
-    projector_messages.labels(result="ok").inc()
-    projector_events.labels(outcome="applied").inc(applied)
-    if failed:
-        projector_events.labels(outcome="failed").inc(failed)
-    if dead_lettered:
-        projector_events.labels(outcome="dead_lettered").inc(dead_lettered)

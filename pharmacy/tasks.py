@@ -5,9 +5,9 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from monitoring.metrics import count_projection
 from outbox import dualwrite
 from pharmacy import projector
+from pharmacy.metrics import count_projection
 
 logger = logging.getLogger(__name__)
 

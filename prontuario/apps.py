@@ -8,6 +8,15 @@ class ProntuarioConfig(AppConfig):
     def ready(self) -> None:
         # The record follows the project's event feed (prescriptions, patients) alongside the pharmacy.
         from outbox import consumers
-        from prontuario import feed
+        from pharmacy import verifiers
+        from prontuario import feed, verify
 
         consumers.register(feed.apply_events)
+        verifiers.register(
+            verifiers.Verifier(
+                name="the patient records",
+                source="the fold of inbox and write model",
+                find_drift=verify.find_drift,
+                repair=verify.repair,
+            )
+        )

@@ -1,7 +1,7 @@
 """Dependencies between our apps point one way, read from every production module's imports (ast).
 
-outbox depends on none of our apps; hospital (project package and master data) on outbox alone; prescriptions on
-hospital and outbox; pharmacy, prontuario and the rest on whatever lies below them. The local-server supervisor
+The layers, bottom to top: outbox; hospital (project package and master data); prescriptions; pharmacy;
+prontuario; monitoring; demo. Each app imports only the apps below it. The local-server supervisor
 (`hospital.devserver`) is imported only by itself and by the entry points that start servers.
 """
 
@@ -19,6 +19,9 @@ FORBIDDEN = {
     "outbox": {"hospital", "prescriptions", "pharmacy", "prontuario", "monitoring", "demo"},
     "hospital": {"prescriptions", "pharmacy", "prontuario", "monitoring", "demo"},
     "prescriptions": {"pharmacy", "prontuario", "monitoring", "demo"},
+    "pharmacy": {"prontuario", "monitoring", "demo"},
+    "prontuario": {"monitoring", "demo"},
+    "monitoring": {"demo"},
 }
 
 #: the one wiring edge that points up: the Celery app (project wiring, like the URLconf's string includes) connects

@@ -5,8 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from outbox.sync_mode import mode_line
-from pharmacy import verify
-from prontuario import verify as record_verify
+from pharmacy import verifiers, verify
 
 
 class Command(BaseCommand):
@@ -14,7 +13,7 @@ class Command(BaseCommand):
         "Compare every column of every worklist row and every document with the source join over the write "
         "model. Exit 0 when equal; exit 1 with a summary of missing, extra and different rows otherwise. "
         "--repair recomputes exactly the drifted prescriptions and reports what it fixed. Also checks (and "
-        "repairs) the patient records' visit documents."
+        "repairs) the other read models registered with it (the patient records' visit documents)."
     )
 
     def add_arguments(self, parser):
@@ -23,26 +22,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, do_repair: bool, sample: int, **options):
         self.stdout.write(mode_line())
-        records_ok = self._records(do_repair, sample)
+        others_ok = all([self._other(verifier, do_repair, sample) for verifier in verifiers.registered()])
         self._pharmacy(do_repair, sample)
-        if not records_ok:
+        if not others_ok:
             sys.exit(1)
 
-    def _records(self, do_repair: bool, sample: int) -> bool:
-        """The patient record's visit documents against the fold of its inbox and the write model."""
-        drift = record_verify.find_drift()
+    def _other(self, verifier: verifiers.Verifier, do_repair: bool, sample: int) -> bool:
+        """A registered read model against its source."""
+        drift = verifier.find_drift()
         if not drift:
-            self.stdout.write(self.style.SUCCESS("OK: the patient records equal the fold of inbox and write model."))
+            self.stdout.write(self.style.SUCCESS(f"OK: {verifier.name} equal {verifier.source}."))
             return True
-        self.stdout.write(self.style.WARNING("DRIFT in the patient records:"))
+        self.stdout.write(self.style.WARNING(f"DRIFT in {verifier.name}:"))
         self.stdout.write(drift.summary(sample))
         if not do_repair:
             return False
-        record_verify.repair(drift)
-        if record_verify.find_drift():
-            self.stderr.write(self.style.ERROR("Drift remains in the patient records after the repair."))
+        verifier.repair(drift)
+        if verifier.find_drift():
+            self.stderr.write(self.style.ERROR(f"Drift remains in {verifier.name} after the repair."))
             return False
-        self.stdout.write(self.style.SUCCESS(f"REPAIRED the records of {len(drift.patient_ids)} patients."))
+        self.stdout.write(self.style.SUCCESS(f"REPAIRED {verifier.name}."))
         return True
 
     def _pharmacy(self, do_repair: bool, sample: int) -> None:
