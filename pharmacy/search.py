@@ -193,10 +193,11 @@ UNION ALL
 SELECT 'especialidade', h.documento #>> '{{medico,especialidade}}', NULL, count(*), {no_document}, NULL
 FROM hits h GROUP BY 2
 UNION ALL
-(SELECT 'medicamento', min(m ->> 'nome'), (m ->> 'id_medicamento')::bigint, count(DISTINCT h.id_prescricao),
-        {no_document}, NULL
- FROM hits h CROSS JOIN LATERAL jsonb_array_elements(h.documento -> 'medicamentos') m
- GROUP BY 3 ORDER BY 4 DESC, 2 LIMIT {medication_limit})
+(SELECT 'medicamento', min(nome), id_medicamento, count(*), {no_document}, NULL
+ FROM (SELECT (m ->> 'id_medicamento')::bigint AS id_medicamento, min(m ->> 'nome') AS nome
+       FROM hits h CROSS JOIN LATERAL jsonb_array_elements(h.documento -> 'medicamentos') m
+       GROUP BY h.id_prescricao, 1) per_prescription
+ GROUP BY id_medicamento ORDER BY 4 DESC, 2 LIMIT {medication_limit})
 """
 #: The document's columns a hit loads (its generated search columns stay deferred, as in `matching`).
 DOCUMENT_FIELDS = [f for f in PrescricaoDocumento._meta.concrete_fields if not f.generated]
