@@ -26,8 +26,11 @@ KEYS = [f"search.{case}_{what}" for case in ("name", "typo", "faceted") for what
 def _cases(ctx: Context, rng: random.Random, count: int) -> list[dict]:
     patients = [rng.randint(1, ctx.cfg.pacientes) for _ in range(count)]
     # Three-digit medication numbers: "Medicamento 42" would also prefix-match 420-429 and every
-    # "Paciente 42…", a broad query real medication names do not make.
-    medications = [rng.randint(min(100, ctx.cfg.medicamentos), min(999, ctx.cfg.medicamentos)) for _ in range(count)]
+    # "Paciente 42…", a broad query real medication names do not make. Nor a number that is also a
+    # generated dosage (50mg to 500mg, bench/sql.py): "Medicamento 150" finds every "150mg" too.
+    dosages = range(50, 501, 50)
+    numbers = range(min(100, ctx.cfg.medicamentos), min(999, ctx.cfg.medicamentos) + 1)
+    medications = rng.choices([n for n in numbers if n not in dosages], k=count)
     return [
         {"name": "name", "queries": [f"Paciente {n}" for n in patients]},
         {"name": "typo", "queries": [f"Pacinte {n}" for n in patients]},
