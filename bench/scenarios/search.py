@@ -24,7 +24,9 @@ KEYS = [f"search.{case}_{what}" for case in ("name", "typo", "faceted") for what
 
 
 def _cases(ctx: Context, rng: random.Random, count: int) -> list[dict]:
-    patients = [rng.randint(1, ctx.cfg.pacientes) for _ in range(count)]
+    # Four-digit patient numbers at least: "Paciente 390" would also prefix-match 3900-3909,
+    # 39000-39099 and "Medicamento 390", some 1,800 documents instead of one patient's few.
+    patients = [rng.randint(min(1000, ctx.cfg.pacientes), ctx.cfg.pacientes) for _ in range(count)]
     # Three-digit medication numbers: "Medicamento 42" would also prefix-match 420-429 and every
     # "Paciente 42…", a broad query real medication names do not make. Nor a number that is also a
     # generated dosage (50mg to 500mg, bench/sql.py): "Medicamento 150" finds every "150mg" too.
