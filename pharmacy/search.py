@@ -180,39 +180,47 @@ def _ranked(queryset: QuerySet, terms: list[Term]) -> QuerySet:
     return queryset.annotate(rank=Cast(SearchRank(F("busca"), any_term), FloatField()) + exact)
 
 
-def _after(position: Position) -> Q:
-    rank, when, pk = position.rank, position.data_prescricao, position.id_prescricao
-    return (
-        Q(rank__lt=rank)
-        | Q(rank=rank, data_prescricao__lt=when)
-        | Q(rank=rank, data_prescricao=when, id_prescricao__lt=pk)
-    )
-
-
-FACETS_SQL = """
-WITH hits AS MATERIALIZED ({matches})
-SELECT 'status', h.status, NULL::bigint, count(*) FROM hits h GROUP BY h.status
+PAGE_AND_FACETS_SQL = """
+WITH hits AS MATERIALIZED ({ranked}),
+page AS (
+    SELECT * FROM hits h WHERE {after}
+    ORDER BY h.rank DESC, h.data_prescricao DESC, h.id_prescricao DESC LIMIT %s
+)
+SELECT 'hit', NULL, NULL::bigint, NULL::bigint, {document_columns}, p.rank::double precision FROM page p
 UNION ALL
-SELECT 'especialidade', h.documento #>> '{{medico,especialidade}}', NULL, count(*) FROM hits h GROUP BY 2
+SELECT 'status', h.status, NULL, count(*), {no_document}, NULL FROM hits h GROUP BY h.status
 UNION ALL
-(SELECT 'medicamento', min(m ->> 'nome'), (m ->> 'id_medicamento')::bigint, count(DISTINCT h.id_prescricao)
- FROM hits h CROSS JOIN LATERAL jsonb_array_elements(h.documento -> 'medicamentos') m
- GROUP BY 3 ORDER BY 4 DESC, 2 LIMIT {medication_limit})
+SELECT 'especialidade', h.documento #>> '{{medico,especialidade}}', NULL, count(*), {no_document}, NULL
+FROM hits h GROUP BY 2
+UNION ALL
+(SELECT 'medicamento', min(nome), id_medicamento, count(*), {no_document}, NULL
+ FROM (SELECT (m ->> 'id_medicamento')::bigint AS id_medicamento, min(m ->> 'nome') AS nome
+       FROM hits h CROSS JOIN LATERAL jsonb_array_elements(h.documento -> 'medicamentos') m
+       GROUP BY h.id_prescricao, 1) per_prescription
+ GROUP BY id_medicamento ORDER BY 4 DESC, 2 LIMIT {medication_limit})
 """
+#: The document's columns a hit loads (its generated search columns stay deferred, as in `matching`).
+DOCUMENT_FIELDS = [f for f in PrescricaoDocumento._meta.concrete_fields if not f.generated]
+_AFTER_SQL = """(h.rank < %s OR (h.rank = %s AND h.data_prescricao < %s)
+    OR (h.rank = %s AND h.data_prescricao = %s AND h.id_prescricao < %s))"""
 
 
-def facets(matches: QuerySet) -> tuple[int, dict[str, list[dict]]]:
-    """(number of matches, counts by status, specialty and the most frequent medications), in one query."""
-    sql, params = matches.order_by().values("id_prescricao", "status", "documento").query.sql_with_params()
-    found: dict[str, list[dict]] = {"status": [], "especialidade": [], "medicamento": []}
-    with connections[matches.db].cursor() as cursor:
-        cursor.execute(FACETS_SQL.format(matches=sql, medication_limit=MEDICATION_FACET_SIZE), params)
-        for facet, value, pk, total in cursor.fetchall():
-            entry = {"id_medicamento": pk, "nome": value} if facet == "medicamento" else {"valor": value}
-            found[facet].append({**entry, "total": total})
-    for facet in ("status", "especialidade"):
-        found[facet].sort(key=lambda entry: (-entry["total"], entry["valor"]))
-    return sum(entry["total"] for entry in found["status"]), found
+def _page_and_facets_sql(ranked: QuerySet, after: Position | None, limit: int) -> tuple[str, list]:
+    """One statement: the matches (with their rank) once, the page after `after` and the facets from them."""
+    columns = [f.attname for f in DOCUMENT_FIELDS]
+    ranked_sql, params = ranked.order_by().values(*columns, "rank").query.sql_with_params()
+    after_sql, after_params = "TRUE", []
+    if after is not None:
+        rank, when, pk = after.rank, after.data_prescricao, after.id_prescricao
+        after_sql, after_params = _AFTER_SQL, [rank, rank, when, rank, when, pk]
+    sql = PAGE_AND_FACETS_SQL.format(
+        ranked=ranked_sql,
+        after=after_sql,
+        document_columns=", ".join(f"p.{column}" for column in columns),
+        no_document=", ".join(f"NULL::{f.db_type(connections[ranked.db])}" for f in DOCUMENT_FIELDS),
+        medication_limit=MEDICATION_FACET_SIZE,
+    )
+    return sql, [*params, *after_params, limit + 1]
 
 
 def search(
@@ -223,15 +231,39 @@ def search(
     limit: int = 20,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Page:
-    """One page of hits (best first) with highlights, the total count and the facets of all matches."""
+    """One page of hits (best first) with highlights, the total count and the facets of all matches.
+
+    Two statements: the words' normalization (`parse_terms`), then one that
+    finds the matches once and returns both the page and the facets.
+    """
     terms = parse_terms(q, using=using)
-    matches = matching(terms, filters, using=using)
-    ranked = _ranked(matches, terms)
-    if after is not None:
-        ranked = ranked.filter(_after(after))
-    rows = list(ranked.order_by("-rank", "-data_prescricao", "-id_prescricao")[: limit + 1])
-    count, facet_counts = facets(matches)
+    sql, params = _page_and_facets_sql(_ranked(matching(terms, filters, using=using), terms), after, limit)
+    connection = connections[using]
+    names = [f.attname for f in DOCUMENT_FIELDS]
+    rows: list[PrescricaoDocumento] = []
+    found: dict[str, list[dict]] = {"status": [], "especialidade": [], "medicamento": []}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, value, pk, total, *document, rank in cursor.fetchall():
+            if kind == "hit":
+                values = [_from_db(f, v, connection) for f, v in zip(DOCUMENT_FIELDS, document, strict=True)]
+                row = PrescricaoDocumento.from_db(using, names, values)
+                row.rank = rank
+                rows.append(row)
+            else:
+                entry = {"id_medicamento": pk, "nome": value} if kind == "medicamento" else {"valor": value}
+                found[kind].append({**entry, "total": total})
+    for facet in ("status", "especialidade"):
+        found[facet].sort(key=lambda entry: (-entry["total"], entry["valor"]))
+    rows.sort(key=lambda row: (row.rank, row.data_prescricao, row.id_prescricao), reverse=True)
     hits = [Hit(doc, doc.rank, highlight_document(doc.documento, terms)) for doc in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     next_position = Position(last.rank, last.data_prescricao, last.id_prescricao) if last else None
-    return Page(hits=hits, count=count, facets=facet_counts, next=next_position)
+    count = sum(entry["total"] for entry in found["status"])
+    return Page(hits=hits, count=count, facets=found, next=next_position)
+
+
+def _from_db(field, value, connection):
+    """A column as the ORM would load it (the JSON document parsed)."""
+    convert = getattr(field, "from_db_value", None)
+    return value if value is None or convert is None else convert(value, None, connection)

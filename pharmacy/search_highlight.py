@@ -74,11 +74,22 @@ def _matches(word: str, term: Term) -> bool:
     return term.typo_tolerant and similar(term.plain, word)
 
 
-def highlight(text: str, terms: list[Term]) -> str | None:
-    """`text` HTML-escaped with `<mark>` around each matching word; None when no word matches."""
+@functools.lru_cache(maxsize=65536)
+def _marked(word: str, terms: tuple[Term, ...]) -> bool:
+    """Whether a word of a document matches one of the query's words (documents repeat their words a lot)."""
+    word = plain(word)
+    return any(_matches(word, term) for term in terms)
+
+
+@functools.lru_cache(maxsize=16384)
+def highlight(text: str, terms: tuple[Term, ...]) -> str | None:
+    """`text` HTML-escaped with `<mark>` around each matching word; None when no word matches.
+
+    Cached: a page's documents share most of their texts (medications, descriptions, doctors).
+    """
     parts, end, marked = [], 0, False
     for found in _WORD.finditer(text):
-        if any(_matches(plain(found.group()), term) for term in terms):
+        if _marked(found.group(), terms):
             parts.append(html.escape(text[end : found.start()]))
             parts.append(f"<mark>{html.escape(found.group())}</mark>")
             end, marked = found.end(), True
@@ -105,10 +116,10 @@ def highlight_document(documento: dict, terms: list[Term]) -> dict[str, str]:
     """{field path: highlighted text} for every field of the document a query word matched."""
     if not terms:
         return {}
-    found = {}
+    found, terms_key = {}, tuple(terms)
     for path, value in _fields(documento):
         if value:
-            marked = highlight(str(value), terms)
+            marked = highlight(str(value), terms_key)
             if marked is not None:
                 found[path] = marked
     return found

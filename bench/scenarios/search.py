@@ -24,10 +24,15 @@ KEYS = [f"search.{case}_{what}" for case in ("name", "typo", "faceted") for what
 
 
 def _cases(ctx: Context, rng: random.Random, count: int) -> list[dict]:
-    patients = [rng.randint(1, ctx.cfg.pacientes) for _ in range(count)]
+    # Four-digit patient numbers at least: "Paciente 390" would also prefix-match 3900-3909,
+    # 39000-39099 and "Medicamento 390", some 1,800 documents instead of one patient's few.
+    patients = [rng.randint(min(1000, ctx.cfg.pacientes), ctx.cfg.pacientes) for _ in range(count)]
     # Three-digit medication numbers: "Medicamento 42" would also prefix-match 420-429 and every
-    # "Paciente 42…", a broad query real medication names do not make.
-    medications = [rng.randint(min(100, ctx.cfg.medicamentos), min(999, ctx.cfg.medicamentos)) for _ in range(count)]
+    # "Paciente 42…", a broad query real medication names do not make. Nor a number that is also a
+    # generated dosage (50mg to 500mg, bench/sql.py): "Medicamento 150" finds every "150mg" too.
+    dosages = range(50, 501, 50)
+    numbers = range(min(100, ctx.cfg.medicamentos), min(999, ctx.cfg.medicamentos) + 1)
+    medications = rng.choices([n for n in numbers if n not in dosages], k=count)
     return [
         {"name": "name", "queries": [f"Paciente {n}" for n in patients]},
         {"name": "typo", "queries": [f"Pacinte {n}" for n in patients]},

@@ -5,13 +5,16 @@ corpus is written through the commands, so the sync fills the search columns.
 """
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from hospital import commands as master
 from hospital.specialties import Especialidade
-from pharmacy.search import Filters, Position, search
+from pharmacy.search import MEDICATION_FACET_SIZE, Filters, Position, _ranked, matching, parse_terms, search
+from pharmacy.search_highlight import highlight_document
 from pharmacy.verify import find_drift, repair
 from prescriptions import commands
 from prescriptions.rules import ItemInput
@@ -216,3 +219,96 @@ def test_verify_reports_and_repairs_stale_search_columns(corpus):
     repair(drift)
     assert not find_drift()
     assert _ids("nova versao lucia") == [corpus["lucia"]]
+
+
+def _orm_page(q, filters, after, limit):
+    """The page as the ORM alone answers it: ranked matches ordered and cut, facets counted in Python."""
+    terms = parse_terms(q)
+    ranked = _ranked(matching(terms, filters), terms)
+    if after is not None:
+        rank, when, pk = after.rank, after.data_prescricao, after.id_prescricao
+        ranked = ranked.filter(
+            Q(rank__lt=rank)
+            | Q(rank=rank, data_prescricao__lt=when)
+            | Q(rank=rank, data_prescricao=when, id_prescricao__lt=pk)
+        )
+    rows = list(ranked.order_by("-rank", "-data_prescricao", "-id_prescricao")[: limit + 1])
+    documents = [doc.documento for doc in matching(terms, filters)]
+    medications = Counter()
+    names = {}
+    for documento in documents:
+        for item in {m["id_medicamento"]: m for m in documento["medicamentos"]}.values():
+            medications[item["id_medicamento"]] += 1
+            names[item["id_medicamento"]] = min(item["nome"], names.get(item["id_medicamento"], item["nome"]))
+
+    def counted(values):
+        return sorted(
+            ({"valor": v, "total": n} for v, n in Counter(values).items()), key=lambda e: (-e["total"], e["valor"])
+        )
+
+    facets = {
+        "status": counted(d["status"] for d in documents),
+        "especialidade": counted(d["medico"]["especialidade"] for d in documents),
+        "medicamento": sorted(
+            ({"id_medicamento": pk, "nome": names[pk], "total": n} for pk, n in medications.items()),
+            key=lambda e: (-e["total"], e["nome"]),
+        )[:MEDICATION_FACET_SIZE],
+    }
+    hits = [
+        (
+            doc.id_prescricao,
+            doc.rank,
+            doc.status,
+            doc.data_prescricao,
+            doc.documento,
+            highlight_document(doc.documento, terms),
+        )
+        for doc in rows[:limit]
+    ]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return hits, len(documents), facets, (last.rank, last.data_prescricao, last.id_prescricao) if last else None
+
+
+@pytest.mark.parametrize(
+    "q,filters",
+    [
+        ("joao silva paracetmol", {}),
+        ("João", {}),
+        ("CONCEICAO avenida", {}),
+        ("Concieção", {"status": "ativa"}),
+        ("analgésicos", {}),
+        ("analgesico", {"status": "cancelada"}),
+        ("maria oliviera aspirna", {}),
+        ("fatima dipirona", {"especialidade": "Pediatria"}),
+        ("12345", {}),
+        ("crm12 parac", {}),
+        ("", {}),
+        ("", {"especialidade": "Cardiologia"}),
+        ("xyzzy", {}),
+        ("josé da conceição de são joão", {}),
+    ],
+)
+def test_one_statement_answers_what_the_orm_queries_answered(corpus, quimio, q, filters):
+    """Page, ranks, highlights, count, facets and cursor, page after page, equal to the ORM's own queries."""
+    after = None
+    for _ in range(10):
+        page = search(q, Filters(**filters), after=after, limit=2)
+        hits, count, facets, last = _orm_page(q, Filters(**filters), after, 2)
+        got = [
+            (
+                h.document.id_prescricao,
+                h.rank,
+                h.document.status,
+                h.document.data_prescricao,
+                h.document.documento,
+                h.highlights,
+            )
+            for h in page.hits
+        ]
+        assert (got, page.count, page.facets) == (hits, count, facets)
+        assert (
+            None if page.next is None else (page.next.rank, page.next.data_prescricao, page.next.id_prescricao)
+        ) == last
+        if page.next is None:
+            break
+        after = Position.decode(page.next.encode())
