@@ -5,10 +5,20 @@ tests/pharmacy/test_api.py): the permission check plus one query per view.
 With read replicas the item and document reads run on one
 (`hospital.replicas`); the status reads the primary (a replica's backlog
 would be as old as the replica) and adds each replica's lag.
+
+The item and document reads stay lean, since they are what the pharmacy
+calls all day: rows are fetched as dicts and written by orjson
+(`hospital.renderers`) with no per-row serializer; filters that are only
+ids are parsed without a FilterSet; a worklist's first page and a document
+run SQL compiled once per process (`pharmacy.selectors`). The serializers
+still describe the answers for the schema, and the answers are the bytes
+they would give (`tests/pharmacy/test_lean_reads.py`).
 """
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,12 +36,18 @@ from hospital.api_docs import (
 from hospital.permissions import CanReadPharmacy
 from hospital.query_params import KnownQueryParametersMixin
 from hospital.read_after import READ_AFTER_HEADER, ReadAfterMixin
+from hospital.renderers import OrjsonRenderer
 from hospital.replicas.health import replica_status
 from hospital.replicas.views import ReplicaReadMixin
 from pharmacy import selectors
-from pharmacy.filters import DocumentFilter, ItemFilter
+from pharmacy.filters import DOCUMENT_ID_FILTERS, ITEM_ID_FILTERS, DocumentFilter, ItemFilter, plain_ids
 from pharmacy.pagination import DocumentCursorPagination, ItemCursorPagination
-from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
+from pharmacy.serializers import (
+    PrescriptionDocumentSerializer,
+    SyncStatusSerializer,
+    WorklistItemSerializer,
+    worklist_items,
+)
 from pharmacy.status import sync_status
 
 ERRORS = {
@@ -105,6 +121,7 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
     """
 
     permission_classes = [CanReadPharmacy]
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
 
 
 @extend_schema_view(
@@ -124,6 +141,15 @@ class ItemListApi(ReadApi, generics.ListAPIView):
     def get_queryset(self):
         return selectors.item_list(using=self.read_db)
 
+    def list(self, request, *args, **kwargs):
+        ids = plain_ids(request.query_params, ItemFilter, ITEM_ID_FILTERS)
+        if ids is None:  # a date, or an id that is not plain digits: the FilterSet validates and filters
+            rows = selectors.worklist_rows(self.filter_queryset(self.get_queryset()))
+        else:
+            from_start = self.paginator.cursor_query_param not in request.query_params
+            rows = selectors.worklist(ids, from_start=from_start, using=self.read_db)
+        return self.get_paginated_response(worklist_items(self.paginate_queryset(rows)))
+
 
 @extend_schema_view(
     get=extend_schema(
@@ -141,6 +167,14 @@ class DocumentListApi(ReadApi, generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.document_list(using=self.read_db)
+
+    def list(self, request, *args, **kwargs):
+        ids = plain_ids(request.query_params, DocumentFilter, DOCUMENT_ID_FILTERS)
+        if ids is None:  # the FilterSet validates and filters
+            documents = selectors.document_rows(self.filter_queryset(self.get_queryset()))
+        else:
+            documents = selectors.documents(ids, using=self.read_db)
+        return self.get_paginated_response([row["documento"] for row in self.paginate_queryset(documents)])
 
 
 @extend_schema_view(
@@ -160,6 +194,12 @@ class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return selectors.document_list(using=self.read_db)
+
+    def retrieve(self, request, *args, **kwargs):
+        document = selectors.document(kwargs[self.lookup_url_kwarg], using=self.read_db)
+        if document is None:
+            raise NotFound("Não encontrado.")  # what a missing object is everywhere (`hospital.api`)
+        return Response(document)
 
 
 class StatusApi(ReadAfterMixin, KnownQueryParametersMixin, APIView):
