@@ -122,6 +122,14 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
 
     permission_classes = [CanReadPharmacy]
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+    _known_parameters: dict[type, frozenset[str]] = {}
+
+    def known_query_parameters(self) -> frozenset[str]:
+        """The view's known parameters, found once per view class (they are its filters' and paginator's)."""
+        known = self._known_parameters.get(type(self))
+        if known is None:
+            known = self._known_parameters[type(self)] = frozenset(super().known_query_parameters())
+        return known
 
 
 @extend_schema_view(
@@ -174,7 +182,7 @@ class DocumentListApi(ReadApi, generics.ListAPIView):
             documents = selectors.document_rows(self.filter_queryset(self.get_queryset()))
         else:
             documents = selectors.documents(ids, using=self.read_db)
-        return self.get_paginated_response([row["documento"] for row in self.paginate_queryset(documents)])
+        return self.get_paginated_response(selectors.documents_in(self.paginate_queryset(documents)))
 
 
 @extend_schema_view(
