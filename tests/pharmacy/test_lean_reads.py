@@ -161,3 +161,11 @@ def test_plain_ids_only_for_plain_digits(rf):
                   f"id_paciente={10**18}", "id_medico=1", "data_prescricao__gte=2024-01-01"):  # fmt: skip
         assert parse(query) is None, query
     assert parse("status=ativa", DocumentFilter, ("id_paciente",)) is None
+
+
+def test_the_browsable_api_shows_the_same_answers_indented(reader_client, varied):
+    for url in (f"{ITEMS}?page_size=2", f"{DOCUMENTS}?page_size=2", f"{DOCUMENTS}{varied['article'].pk}/"):
+        response = reader_client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html")
+        assert "&quot;id_prescricao&quot;: " in response.content.decode()  # DRF's indented JSON, escaped in the page
