@@ -121,6 +121,15 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
     """
 
     permission_classes = [CanReadPharmacy]
+
+
+class LeanReadApi(ReadApi):
+    """The item and document reads: JSON written by orjson, query parameters known once per view class.
+
+    Their data carries none of what orjson writes differently from DRF (`hospital.renderers`); the
+    search's relevance is a float, so it keeps DRF's renderer.
+    """
+
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
     _known_parameters: dict[type, frozenset[str]] = {}
 
@@ -141,7 +150,7 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
         examples=[_example("Aspirina 100mg às 08:00 de Maria Oliveira", WORKLIST_ROW)],
     )
 )
-class ItemListApi(ReadApi, generics.ListAPIView):
+class ItemListApi(LeanReadApi, generics.ListAPIView):
     serializer_class = WorklistItemSerializer
     filterset_class = ItemFilter
     pagination_class = ItemCursorPagination
@@ -168,7 +177,7 @@ class ItemListApi(ReadApi, generics.ListAPIView):
         examples=[_example("A prescrição do artigo", DOCUMENTO)],
     )
 )
-class DocumentListApi(ReadApi, generics.ListAPIView):
+class DocumentListApi(LeanReadApi, generics.ListAPIView):
     serializer_class = PrescriptionDocumentSerializer
     filterset_class = DocumentFilter
     pagination_class = DocumentCursorPagination
@@ -194,7 +203,7 @@ class DocumentListApi(ReadApi, generics.ListAPIView):
         examples=[_example("A prescrição do artigo", DOCUMENTO)],
     )
 )
-class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
+class DocumentDetailApi(LeanReadApi, generics.RetrieveAPIView):
     serializer_class = PrescriptionDocumentSerializer
     lookup_field = "id_prescricao"
     lookup_url_kwarg = "prescricao_id"
