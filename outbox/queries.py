@@ -148,7 +148,7 @@ DELETE FROM outbox_events WHERE id IN (
 """
 
 # Projected up to position %(p)s? Also embedded by statements that check it together with something else on
-# their own connection (a replica's replay position, `hospital.replicas.routing`).
+# their own connection (a replica's replay position, `pharmacy.replica_routing`).
 # The first pending event, found by walking the partial index outbox_pending_v2; not NOT EXISTS (... id <= p):
 # with a range on id the planner may walk the primary key over the whole projected history instead.
 IS_PROJECTED_SQL = f"""

@@ -82,3 +82,28 @@ class DocumentFilter(_PrescribedBetween):
     class Meta:
         model = PrescricaoDocumento
         fields = ["id_paciente", "id_medico", "status", "data_prescricao__gte", "data_prescricao__lte"]
+
+
+#: The id filters of each list, which the busiest requests use alone.
+ITEM_ID_FILTERS = ("id_prescricao", "id_paciente", "id_medico", "id_medicamento")
+DOCUMENT_ID_FILTERS = ("id_paciente", "id_medico")
+_PLAIN_ID_DIGITS = 18  # below 2**63: a bigint column's range, so the ORM would compare it as given
+
+
+def plain_ids(query_params, filterset_class: type[django_filters.FilterSet], ids: tuple[str, ...]) -> dict | None:
+    """`{name: id}` when the query's filters are only id filters of `ids`, each plain digits; else None.
+
+    The same rows as `filterset_class` would select, without building it. Anything else (a date, a
+    sign, spaces, a non-id filter) gives None: the caller then runs the FilterSet, which validates
+    and reports errors. Parameters that are not filters (the paginator's, `format`) are not looked at;
+    the view refused unknown or empty ones before. A repeated filter counts by its last value, as in
+    the FilterSet's form.
+    """
+    found = {}
+    for name, value in query_params.items():
+        if name not in filterset_class.base_filters:
+            continue
+        if name not in ids or not (len(value) <= _PLAIN_ID_DIGITS and value.isascii() and value.isdigit()):
+            return None
+        found[name] = int(value)
+    return found

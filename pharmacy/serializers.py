@@ -38,6 +38,21 @@ class WorklistItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_HORARIO_FORMAT = HorarioField().format
+
+
+def worklist_items(rows: list[dict]) -> list[dict]:
+    """Worklist rows fetched as dicts (`selectors.WORKLIST_FIELDS`) in the form `WorklistItemSerializer` writes.
+
+    Only `horario` needs converting (to `HH:MM`); the renderer (`hospital.api.renderers`) writes the rest as
+    the serializer does, `data_prescricao` included: Django's PostgreSQL connections hand datetimes in
+    UTC, the serializer's timezone. Converts in place and returns `rows`.
+    """
+    for row in rows:
+        row["horario"] = row["horario"].strftime(_HORARIO_FORMAT)
+    return rows
+
+
 class _MedicoSerializer(serializers.Serializer):
     id_medico = serializers.IntegerField()
     nome = serializers.CharField()

@@ -5,10 +5,20 @@ tests/pharmacy/test_api.py): the permission check plus one query per view.
 With read replicas the item and document reads run on one
 (`hospital.replicas`); the status reads the primary (a replica's backlog
 would be as old as the replica) and adds each replica's lag.
+
+The item and document reads stay lean, since they are what the pharmacy
+calls all day: rows are fetched as dicts and written by orjson
+(`hospital.api.renderers`) with no per-row serializer; filters that are only
+ids are parsed without a FilterSet; a worklist's first page and a document
+run SQL compiled once per process (`pharmacy.selectors`). The serializers
+still describe the answers for the schema, and the answers are the bytes
+they would give (`tests/pharmacy/test_lean_reads.py`).
 """
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,13 +35,19 @@ from hospital.api.api_docs import (
 )
 from hospital.api.permissions import CanReadPharmacy
 from hospital.api.query_params import KnownQueryParametersMixin
+from hospital.api.renderers import OrjsonRenderer
 from hospital.replicas.health import replica_status
 from pharmacy import selectors
-from pharmacy.filters import DocumentFilter, ItemFilter
+from pharmacy.filters import DOCUMENT_ID_FILTERS, ITEM_ID_FILTERS, DocumentFilter, ItemFilter, plain_ids
 from pharmacy.pagination import DocumentCursorPagination, ItemCursorPagination
 from pharmacy.read_after import READ_AFTER_HEADER, ReadAfterMixin
 from pharmacy.replica_views import ReplicaReadMixin
-from pharmacy.serializers import PrescriptionDocumentSerializer, SyncStatusSerializer, WorklistItemSerializer
+from pharmacy.serializers import (
+    PrescriptionDocumentSerializer,
+    SyncStatusSerializer,
+    WorklistItemSerializer,
+    worklist_items,
+)
 from pharmacy.status import sync_status
 
 ERRORS = {
@@ -107,6 +123,24 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
     permission_classes = [CanReadPharmacy]
 
 
+class LeanReadApi(ReadApi):
+    """The item and document reads: JSON written by orjson, query parameters known once per view class.
+
+    Their data carries none of what orjson writes differently from DRF (`hospital.api.renderers`); the
+    search's relevance is a float, so it keeps DRF's renderer.
+    """
+
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
+    _known_parameters: dict[type, frozenset[str]] = {}
+
+    def known_query_parameters(self) -> frozenset[str]:
+        """The view's known parameters, found once per view class (they are its filters' and paginator's)."""
+        known = self._known_parameters.get(type(self))
+        if known is None:
+            known = self._known_parameters[type(self)] = frozenset(super().known_query_parameters())
+        return known
+
+
 @extend_schema_view(
     get=extend_schema(
         tags=["pharmacy"],
@@ -116,13 +150,22 @@ class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
         examples=[_example("Aspirina 100mg às 08:00 de Maria Oliveira", WORKLIST_ROW)],
     )
 )
-class ItemListApi(ReadApi, generics.ListAPIView):
+class ItemListApi(LeanReadApi, generics.ListAPIView):
     serializer_class = WorklistItemSerializer
     filterset_class = ItemFilter
     pagination_class = ItemCursorPagination
 
     def get_queryset(self):
         return selectors.item_list(using=self.read_db)
+
+    def list(self, request, *args, **kwargs):
+        ids = plain_ids(request.query_params, ItemFilter, ITEM_ID_FILTERS)
+        if ids is None:  # a date, or an id that is not plain digits: the FilterSet validates and filters
+            rows = selectors.worklist_rows(self.filter_queryset(self.get_queryset()))
+        else:
+            from_start = self.paginator.cursor_query_param not in request.query_params
+            rows = selectors.worklist(ids, from_start=from_start, using=self.read_db)
+        return self.get_paginated_response(worklist_items(self.paginate_queryset(rows)))
 
 
 @extend_schema_view(
@@ -134,13 +177,21 @@ class ItemListApi(ReadApi, generics.ListAPIView):
         examples=[_example("A prescrição do artigo", DOCUMENTO)],
     )
 )
-class DocumentListApi(ReadApi, generics.ListAPIView):
+class DocumentListApi(LeanReadApi, generics.ListAPIView):
     serializer_class = PrescriptionDocumentSerializer
     filterset_class = DocumentFilter
     pagination_class = DocumentCursorPagination
 
     def get_queryset(self):
         return selectors.document_list(using=self.read_db)
+
+    def list(self, request, *args, **kwargs):
+        ids = plain_ids(request.query_params, DocumentFilter, DOCUMENT_ID_FILTERS)
+        if ids is None:  # the FilterSet validates and filters
+            documents = selectors.document_rows(self.filter_queryset(self.get_queryset()))
+        else:
+            documents = selectors.documents(ids, using=self.read_db)
+        return self.get_paginated_response(selectors.documents_in(self.paginate_queryset(documents)))
 
 
 @extend_schema_view(
@@ -152,7 +203,7 @@ class DocumentListApi(ReadApi, generics.ListAPIView):
         examples=[_example("A prescrição do artigo", DOCUMENTO)],
     )
 )
-class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
+class DocumentDetailApi(LeanReadApi, generics.RetrieveAPIView):
     serializer_class = PrescriptionDocumentSerializer
     lookup_field = "id_prescricao"
     lookup_url_kwarg = "prescricao_id"
@@ -160,6 +211,12 @@ class DocumentDetailApi(ReadApi, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return selectors.document_list(using=self.read_db)
+
+    def retrieve(self, request, *args, **kwargs):
+        document = selectors.document(kwargs[self.lookup_url_kwarg], using=self.read_db)
+        if document is None:
+            raise NotFound("Não encontrado.")  # what a missing object is everywhere (`hospital.api`)
+        return Response(document)
 
 
 class StatusApi(ReadAfterMixin, KnownQueryParametersMixin, APIView):
