@@ -28,7 +28,7 @@ class MedicoAdmin(CommandModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {key: form.cleaned_data[key] for key in ("nome", "especialidade", "crm", "crm_uf")}
         if change:
-            commands.update_doctor(medico_id=obj.pk, ativo=form.cleaned_data["ativo"], **data)
+            commands.update_doctor(id_medico=obj.pk, ativo=form.cleaned_data["ativo"], **data)
         else:
             obj.pk = commands.register_doctor(**data).pk
 
@@ -79,7 +79,7 @@ class PacienteAdmin(CommandModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {key: form.cleaned_data[key] for key in ("nome", "data_nascimento", "endereco", "prontuario")}
         if change:
-            commands.update_patient(paciente_id=obj.pk, ativo=form.cleaned_data["ativo"], **data)
+            commands.update_patient(id_paciente=obj.pk, ativo=form.cleaned_data["ativo"], **data)
         else:
             obj.pk = commands.register_patient(**data).pk
 
@@ -113,7 +113,7 @@ class MedicamentoAdmin(CommandModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {key: form.cleaned_data[key] for key in ("nome", "descricao", "especialidades_permitidas")}
         if change:
-            commands.update_medication(medicamento_id=obj.pk, ativo=form.cleaned_data["ativo"], **data)
+            commands.update_medication(id_medicamento=obj.pk, ativo=form.cleaned_data["ativo"], **data)
         else:
             obj.pk = commands.register_medication(**data).pk
 
@@ -122,7 +122,7 @@ class MedicamentoAdmin(CommandModelAdmin):
         self.run_command_action(
             request,
             queryset,
-            lambda obj: commands.deactivate_medication(medicamento_id=obj.pk),
+            lambda obj: commands.deactivate_medication(id_medicamento=obj.pk),
             "{count} medicamento(s) desativado(s).",
             history="Desativado (não pode mais ser prescrito)",
         )

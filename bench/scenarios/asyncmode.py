@@ -184,21 +184,21 @@ def _flush_redis(url: str) -> None:
     redis.Redis.from_url(redis_py_url(url)).flushall()
 
 
-def _wait_visible(conn, prescricao_id: int, timeout: float) -> float | None:
+def _wait_visible(conn, id_prescricao: int, timeout: float) -> float | None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        if conn.execute(f"SELECT 1 FROM {db.FLAT_TABLE} WHERE id_prescricao = %s LIMIT 1", [prescricao_id]).fetchone():
+        if conn.execute(f"SELECT 1 FROM {db.FLAT_TABLE} WHERE id_prescricao = %s LIMIT 1", [id_prescricao]).fetchone():
             return time.monotonic() - t0
         time.sleep(0.01)
     return None
 
 
-def _converge(conn, medico_id: int, name: str, timeout: float) -> float | None:
+def _converge(conn, id_medico: int, name: str, timeout: float) -> float | None:
     t0 = time.perf_counter()
-    rename(conn, medico_id, name)
+    rename(conn, id_medico, name)
     while time.perf_counter() - t0 < timeout:
         stale = conn.execute(
-            f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s AND nome_medico <> %s", [medico_id, name]
+            f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s AND nome_medico <> %s", [id_medico, name]
         ).fetchone()[0]
         if not stale:
             return time.perf_counter() - t0
@@ -389,8 +389,8 @@ def run(ctx: Context) -> None:
             )
         del pid
         projector_throughput(ctx)
-        for label, medico_id in (("1k", 2), ("50k", 1)):
-            took = _converge(conn, medico_id, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
+        for label, id_medico in (("1k", 2), ("50k", 1)):
+            took = _converge(conn, id_medico, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
             ctx.put(f"fanout.celery_{label}_ms", None if took is None else took * 1000)
         _await_outbox_vacuum(ctx)
         achieved = _lag(ctx, web_port, running, ctx.cfg.lag_rate, ctx.cfg.lag_seconds)
