@@ -43,9 +43,7 @@ class Command(BaseCommand):
             )
         if not once and settings.RELAY_METRICS_PORT:
             relay_starting.send(sender=self.__class__, metrics_port=settings.RELAY_METRICS_PORT)
-            self.stdout.write(
-                f"métricas do relay em http://{settings.METRICS_BIND}:{settings.RELAY_METRICS_PORT}/metrics"
-            )
+            self.stdout.write(f"relay metrics at http://{settings.METRICS_BIND}:{settings.RELAY_METRICS_PORT}/metrics")
         if not once:
             self.stdout.write(
                 f"outbox relay: batches of {settings.OUTBOX_BATCH_SIZE}, {settings.OUTBOX_MESSAGE_SIZE} events per "
