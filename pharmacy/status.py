@@ -43,8 +43,8 @@ class SyncStatus:
 
 
 # One statement, one scalar subquery per figure so each walks its own small partial index (pending,
-# unpublished, dead letters) or the primary key. As FILTER aggregates of a single scan they read the
-# whole outbox, projected history included: 150-300 ms per call at a few hundred thousand events.
+# unpublished, dead letters) or the primary key; FILTER aggregates of a single scan would read the
+# whole outbox, projected history included.
 STATUS_SQL = f"""
 SELECT
     (SELECT count(*) FROM {OutboxEvent._meta.db_table} WHERE {PENDING_SQL}),
