@@ -21,6 +21,12 @@ def _raise_if(errors: list[FieldError]) -> None:
         raise DomainError(errors)
 
 
+def _announced(record, *, created: bool):
+    """Append the record's saved event; return the record with `event_position` set."""
+    record.event_position = events.master_data_saved(record, created=created).position
+    return record
+
+
 def _locked(model, pk: int, field: str, code: ErrorCode, label: str):
     """Load and lock (FOR UPDATE) one row; caller must be inside a transaction."""
     obj = model.objects.select_for_update().filter(pk=pk).first()
@@ -57,8 +63,7 @@ def register_doctor(*, nome: str, especialidade: str, crm: str, crm_uf: str = DE
     crm_uf = (crm_uf or "").strip().upper()
     normalized = check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, crm_uf=crm_uf)
     medico = Medico.objects.create(nome=nome.strip(), especialidade=especialidade, crm=normalized, crm_uf=crm_uf)
-    medico.event_position = events.medico_salvo(medico, created=True).position
-    return medico
+    return _announced(medico, created=True)
 
 
 @transaction.atomic(durable=True)
@@ -72,8 +77,7 @@ def update_doctor(
     medico.nome, medico.especialidade, medico.crm, medico.crm_uf = nome.strip(), especialidade, normalized, crm_uf
     medico.ativo = ativo
     medico.save(update_fields=["nome", "especialidade", "crm", "crm_uf", "ativo"])
-    medico.event_position = events.medico_salvo(medico, created=False).position
-    return medico
+    return _announced(medico, created=False)
 
 
 def _check_prontuario_free(prontuario: str, id_paciente: int | None) -> list[FieldError]:
@@ -112,8 +116,7 @@ def register_patient(
         endereco=(endereco or "").strip() or None,
         prontuario=prontuario,
     )
-    paciente.event_position = events.paciente_salvo(paciente, created=True).position
-    return paciente
+    return _announced(paciente, created=True)
 
 
 @transaction.atomic(durable=True)
@@ -133,8 +136,7 @@ def update_patient(
     paciente.nome, paciente.data_nascimento, paciente.prontuario = nome.strip(), data_nascimento, prontuario
     paciente.endereco, paciente.ativo = (endereco or "").strip() or None, ativo
     paciente.save(update_fields=["nome", "data_nascimento", "endereco", "ativo", "prontuario"])
-    paciente.event_position = events.paciente_salvo(paciente, created=False).position
-    return paciente
+    return _announced(paciente, created=False)
 
 
 def check_medication_data(*, nome: str, especialidades_permitidas: Sequence[str]) -> None:
@@ -157,8 +159,7 @@ def register_medication(
         descricao=(descricao or "").strip() or None,
         especialidades_permitidas=sorted(set(especialidades_permitidas)),
     )
-    medicamento.event_position = events.medicamento_salvo(medicamento, created=True).position
-    return medicamento
+    return _announced(medicamento, created=True)
 
 
 @transaction.atomic(durable=True)
@@ -177,8 +178,7 @@ def update_medication(
     medicamento.especialidades_permitidas = sorted(set(especialidades_permitidas))
     medicamento.ativo = ativo
     medicamento.save(update_fields=["nome", "descricao", "especialidades_permitidas", "ativo"])
-    medicamento.event_position = events.medicamento_salvo(medicamento, created=False).position
-    return medicamento
+    return _announced(medicamento, created=False)
 
 
 @transaction.atomic(durable=True)
@@ -187,5 +187,4 @@ def deactivate_medication(*, id_medicamento: int) -> Medicamento:
     medicamento = _locked(Medicamento, id_medicamento, "id_medicamento", ErrorCode.MEDICATION_NOT_FOUND, "Medicamento")
     medicamento.ativo = False
     medicamento.save(update_fields=["ativo"])
-    medicamento.event_position = events.medicamento_salvo(medicamento, created=False).position
-    return medicamento
+    return _announced(medicamento, created=False)

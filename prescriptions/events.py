@@ -9,9 +9,8 @@ event has the prescription document's shape (the source article's
 from hospital.models import Medicamento, Medico, Paciente
 from outbox.events import record_event
 from outbox.models import OutboxEvent
+from outbox.types import AggregateType, EventType
 from prescriptions.models import Prescricao, PrescricaoMedicamento
-
-AGGREGATE = "Prescricao"
 
 
 def medico_snapshot(medico: Medico) -> dict:
@@ -39,8 +38,8 @@ def item_snapshot(item: PrescricaoMedicamento, medicamento: Medicamento) -> dict
 
 def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]) -> OutboxEvent:
     return record_event(
-        event_type="PrescricaoCriada",
-        aggregate_type=AGGREGATE,
+        event_type=EventType.PRESCRICAO_CRIADA,
+        aggregate_type=AggregateType.PRESCRICAO,
         aggregate_id=prescricao.pk,
         payload={
             "id_prescricao": prescricao.pk,
@@ -53,28 +52,27 @@ def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]
     )
 
 
-def medicamento_prescrito(item: PrescricaoMedicamento) -> OutboxEvent:
+def _item_saved(event_type: EventType, item: PrescricaoMedicamento) -> OutboxEvent:
     return record_event(
-        event_type="MedicamentoPrescrito",
-        aggregate_type=AGGREGATE,
+        event_type=event_type,
+        aggregate_type=AggregateType.PRESCRICAO,
         aggregate_id=item.prescricao_id,
         payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
     )
+
+
+def medicamento_prescrito(item: PrescricaoMedicamento) -> OutboxEvent:
+    return _item_saved(EventType.MEDICAMENTO_PRESCRITO, item)
 
 
 def medicamento_alterado(item: PrescricaoMedicamento) -> OutboxEvent:
-    return record_event(
-        event_type="MedicamentoAlterado",
-        aggregate_type=AGGREGATE,
-        aggregate_id=item.prescricao_id,
-        payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
-    )
+    return _item_saved(EventType.MEDICAMENTO_ALTERADO, item)
 
 
 def medicamento_removido(item: PrescricaoMedicamento) -> OutboxEvent:
     return record_event(
-        event_type="MedicamentoRemovido",
-        aggregate_type=AGGREGATE,
+        event_type=EventType.MEDICAMENTO_REMOVIDO,
+        aggregate_type=AggregateType.PRESCRICAO,
         aggregate_id=item.prescricao_id,
         payload={"id_prescricao": item.prescricao_id, "id": item.pk, "id_medicamento": item.medicamento_id},
     )
@@ -82,8 +80,8 @@ def medicamento_removido(item: PrescricaoMedicamento) -> OutboxEvent:
 
 def prescricao_cancelada(prescricao: Prescricao) -> OutboxEvent:
     return record_event(
-        event_type="PrescricaoCancelada",
-        aggregate_type=AGGREGATE,
+        event_type=EventType.PRESCRICAO_CANCELADA,
+        aggregate_type=AggregateType.PRESCRICAO,
         aggregate_id=prescricao.pk,
         payload={
             "id_prescricao": prescricao.pk,
@@ -95,8 +93,8 @@ def prescricao_cancelada(prescricao: Prescricao) -> OutboxEvent:
 
 def data_prescricao_alterada(prescricao: Prescricao) -> OutboxEvent:
     return record_event(
-        event_type="DataPrescricaoAlterada",
-        aggregate_type=AGGREGATE,
+        event_type=EventType.DATA_PRESCRICAO_ALTERADA,
+        aggregate_type=AggregateType.PRESCRICAO,
         aggregate_id=prescricao.pk,
         payload={"id_prescricao": prescricao.pk, "data_prescricao": prescricao.data_prescricao.isoformat()},
     )
