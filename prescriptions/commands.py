@@ -5,7 +5,9 @@ it loads and locks what it changes, checks every domain rule (reporting all
 broken ones at once, writing nothing), applies the change, appends its domain
 event to the outbox and returns the aggregate. The REST command endpoints and
 the admin both call these functions. `event_position` is set on the returned
-object: the outbox position of the command's event.
+object: the outbox position of the command's event. How that event reaches
+both read models in each sync mode: docs/architecture.md, "A command's path
+to both read models".
 """
 
 import datetime as dt
