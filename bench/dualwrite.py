@@ -77,7 +77,7 @@ def _commands(world, mode: str) -> tuple[list[float], int, int]:
         t0 = time.perf_counter()
         try:
             commands.create_prescription(
-                medico_id=medico, paciente_id=paciente, itens=[ItemInput(medicamento, f"{k % 24:02d}:00", "1mg")]
+                id_medico=medico, id_paciente=paciente, medicamentos=[ItemInput(medicamento, f"{k % 24:02d}:00", "1mg")]
             )
             accepted += 1
         except WritesUnavailable:

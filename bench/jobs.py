@@ -93,7 +93,7 @@ def write_command(worker: int, seconds: float, start_at: float | None, seed: int
 
     def step():
         medico, paciente, itens = picker.pick()
-        create_prescription(medico_id=medico, paciente_id=paciente, itens=[ItemInput(*item) for item in itens])
+        create_prescription(id_medico=medico, id_paciente=paciente, medicamentos=[ItemInput(*item) for item in itens])
 
     return _loop(seconds, start_at, step)
 
@@ -272,7 +272,7 @@ def paced_commands(worker: int, rate: float, seconds: float, start_at: float, se
             late = max(late, -delay)
         medico, paciente, itens = picker.pick()
         prescricao = create_prescription(
-            medico_id=medico, paciente_id=paciente, itens=[ItemInput(*item) for item in itens]
+            id_medico=medico, id_paciente=paciente, medicamentos=[ItemInput(*item) for item in itens]
         )
         STREAM.put(("commit", prescricao.pk, time.monotonic()))
     return {"count": total, "seconds": time.monotonic() - t0, "max_late_s": late}

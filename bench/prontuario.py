@@ -24,13 +24,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 from bench import db
 from bench.context import log, pct
+from bench.threads import run_in_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 500
@@ -136,23 +136,13 @@ def _post(port: int, token: str, body: dict, method: str = "POST", path: str = "
 
 def _http(port: int, tokens: dict[str, str], by_source) -> float:
     total = sum(len(v) for v in by_source.values())
-    errors: list[Exception] = []
 
     def client(fonte: str) -> None:
-        try:
-            for start in range(0, len(by_source[fonte]), BATCH):
-                _post(port, tokens[fonte], {"eventos": by_source[fonte][start : start + BATCH]})
-        except Exception as exc:  # reported below
-            errors.append(exc)
+        for start in range(0, len(by_source[fonte]), BATCH):
+            _post(port, tokens[fonte], {"eventos": by_source[fonte][start : start + BATCH]})
 
-    threads = [threading.Thread(target=client, args=(fonte,)) for fonte in SOURCES]
     t0 = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    run_in_threads(client, [(fonte,) for fonte in SOURCES])
     return total / (time.perf_counter() - t0)
 
 

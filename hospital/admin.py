@@ -1,5 +1,7 @@
 """Admin of master data: every save goes through `hospital.commands`."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
@@ -18,29 +20,42 @@ admin.site.site_title = "Prescrições"
 admin.site.index_title = "Administração"
 
 
+class _MasterDataAdmin(CommandModelAdmin):
+    """Saves through the record's commands: `register` on add, `update` (with `ativo`) on change."""
+
+    command_fields: tuple[str, ...]  # form fields both commands take
+    id_argument: str  # the update command's id argument
+    register: Callable
+    update: Callable
+
+    def save_model(self, request, obj, form, change):
+        data = {key: form.cleaned_data[key] for key in self.command_fields}
+        if change:
+            self.update(**{self.id_argument: obj.pk}, ativo=form.cleaned_data["ativo"], **data)
+        else:
+            obj.pk = self.register(**data).pk
+
+
 @admin.register(Medico)
-class MedicoAdmin(CommandModelAdmin):
+class MedicoAdmin(_MasterDataAdmin):
     list_display = ["nome", "especialidade", "crm", "crm_uf", "ativo"]
     list_filter = ["especialidade", "crm_uf", "ativo"]
     search_fields = ["nome", "crm"]
     fields = ["nome", "especialidade", "crm", "crm_uf", "ativo"]
-
-    def save_model(self, request, obj, form, change):
-        data = {key: form.cleaned_data[key] for key in ("nome", "especialidade", "crm", "crm_uf")}
-        if change:
-            commands.update_doctor(medico_id=obj.pk, ativo=form.cleaned_data["ativo"], **data)
-        else:
-            obj.pk = commands.register_doctor(**data).pk
+    command_fields, id_argument = ("nome", "especialidade", "crm", "crm_uf"), "id_medico"
+    register, update = staticmethod(commands.register_doctor), staticmethod(commands.update_doctor)
 
 
 @admin.register(Paciente)
-class PacienteAdmin(CommandModelAdmin):
+class PacienteAdmin(_MasterDataAdmin):
     list_display = ["nome", "prontuario", "data_nascimento", "endereco", "ativo"]
     list_filter = ["ativo"]
     search_fields = ["nome", "=prontuario"]
     fields = ["nome", "prontuario", "data_nascimento", "endereco", "ativo", "prescricoes"]
     readonly_fields = ["prescricoes"]
     change_only_fields = ("ativo", "prescricoes")
+    command_fields, id_argument = ("nome", "data_nascimento", "endereco", "prontuario"), "id_paciente"
+    register, update = staticmethod(commands.register_patient), staticmethod(commands.update_patient)
 
     @admin.display(description="prescrições")
     def prescricoes(self, obj: Paciente) -> str:
@@ -76,13 +91,6 @@ class PacienteAdmin(CommandModelAdmin):
             queryset |= self.model.objects.filter(prontuario=digits)
         return queryset, duplicates
 
-    def save_model(self, request, obj, form, change):
-        data = {key: form.cleaned_data[key] for key in ("nome", "data_nascimento", "endereco", "prontuario")}
-        if change:
-            commands.update_patient(paciente_id=obj.pk, ativo=form.cleaned_data["ativo"], **data)
-        else:
-            obj.pk = commands.register_patient(**data).pk
-
 
 class MedicamentoForm(forms.ModelForm):
     especialidades_permitidas = forms.MultipleChoiceField(
@@ -99,30 +107,25 @@ class MedicamentoForm(forms.ModelForm):
 
 
 @admin.register(Medicamento)
-class MedicamentoAdmin(CommandModelAdmin):
+class MedicamentoAdmin(_MasterDataAdmin):
     form = MedicamentoForm
     list_display = ["nome", "descricao", "restricao", "ativo"]
     list_filter = ["ativo"]
     search_fields = ["nome"]
     actions = ["desativar"]
+    command_fields, id_argument = ("nome", "descricao", "especialidades_permitidas"), "id_medicamento"
+    register, update = staticmethod(commands.register_medication), staticmethod(commands.update_medication)
 
     @admin.display(description="restrito a")
     def restricao(self, obj: Medicamento) -> str:
         return ", ".join(obj.especialidades_permitidas) or "qualquer especialidade"
-
-    def save_model(self, request, obj, form, change):
-        data = {key: form.cleaned_data[key] for key in ("nome", "descricao", "especialidades_permitidas")}
-        if change:
-            commands.update_medication(medicamento_id=obj.pk, ativo=form.cleaned_data["ativo"], **data)
-        else:
-            obj.pk = commands.register_medication(**data).pk
 
     @admin.action(description="Desativar os medicamentos selecionados (não poderão ser prescritos)")
     def desativar(self, request, queryset):
         self.run_command_action(
             request,
             queryset,
-            lambda obj: commands.deactivate_medication(medicamento_id=obj.pk),
+            lambda obj: commands.deactivate_medication(id_medicamento=obj.pk),
             "{count} medicamento(s) desativado(s).",
             history="Desativado (não pode mais ser prescrito)",
         )

@@ -21,6 +21,12 @@ def _raise_if(errors: list[FieldError]) -> None:
         raise DomainError(errors)
 
 
+def _announced(record, *, created: bool):
+    """Append the record's saved event; return the record with `event_position` set."""
+    record.event_position = events.master_data_saved(record, created=created).position
+    return record
+
+
 def _locked(model, pk: int, field: str, code: ErrorCode, label: str):
     """Load and lock (FOR UPDATE) one row; caller must be inside a transaction."""
     obj = model.objects.select_for_update().filter(pk=pk).first()
@@ -29,14 +35,14 @@ def _locked(model, pk: int, field: str, code: ErrorCode, label: str):
     return obj
 
 
-def _check_crm_free(crm: str, uf: str, medico_id: int | None = None) -> list[FieldError]:
-    taken = Medico.objects.filter(crm=crm, crm_uf=uf).exclude(pk=medico_id).exists()
+def _check_crm_free(crm: str, uf: str, id_medico: int | None = None) -> list[FieldError]:
+    taken = Medico.objects.filter(crm=crm, crm_uf=uf).exclude(pk=id_medico).exists()
     return (
         [FieldError("crm", ErrorCode.CRM_TAKEN, f"O {crm}/{uf} já está cadastrado para outro médico.")] if taken else []
     )
 
 
-def check_doctor_data(*, nome: str, especialidade: str, crm: str, crm_uf: str, medico_id: int | None = None) -> str:
+def check_doctor_data(*, nome: str, especialidade: str, crm: str, crm_uf: str, id_medico: int | None = None) -> str:
     """Raise `DomainError` listing every broken rule of a doctor's data; return the normalized CRM."""
     crm_errors = rules.check_not_blank(crm, "crm", "o CRM") or rules.check_crm(crm, crm_uf)
     normalized, _ = split_crm(crm)
@@ -45,7 +51,7 @@ def check_doctor_data(*, nome: str, especialidade: str, crm: str, crm_uf: str, m
             *rules.check_not_blank(nome, "nome", "o nome do médico"),
             *rules.check_specialty(especialidade),
             *crm_errors,
-            *(_check_crm_free(normalized, crm_uf, medico_id) if not crm_errors else []),
+            *(_check_crm_free(normalized, crm_uf, id_medico) if not crm_errors else []),
         ]
     )
     return normalized
@@ -57,27 +63,25 @@ def register_doctor(*, nome: str, especialidade: str, crm: str, crm_uf: str = DE
     crm_uf = (crm_uf or "").strip().upper()
     normalized = check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, crm_uf=crm_uf)
     medico = Medico.objects.create(nome=nome.strip(), especialidade=especialidade, crm=normalized, crm_uf=crm_uf)
-    medico.event_position = events.medico_salvo(medico, created=True).position
-    return medico
+    return _announced(medico, created=True)
 
 
 @transaction.atomic(durable=True)
 def update_doctor(
-    *, medico_id: int, nome: str, especialidade: str, crm: str, crm_uf: str | None = None, ativo: bool = True
+    *, id_medico: int, nome: str, especialidade: str, crm: str, crm_uf: str | None = None, ativo: bool = True
 ) -> Medico:
     """Change a doctor (`crm_uf` None: keep it); the read models show the new data on every row of theirs."""
-    medico = _locked(Medico, medico_id, "id_medico", ErrorCode.DOCTOR_NOT_FOUND, "Médico")
+    medico = _locked(Medico, id_medico, "id_medico", ErrorCode.DOCTOR_NOT_FOUND, "Médico")
     crm_uf = (crm_uf or medico.crm_uf).strip().upper()
-    normalized = check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, crm_uf=crm_uf, medico_id=medico_id)
+    normalized = check_doctor_data(nome=nome, especialidade=especialidade, crm=crm, crm_uf=crm_uf, id_medico=id_medico)
     medico.nome, medico.especialidade, medico.crm, medico.crm_uf = nome.strip(), especialidade, normalized, crm_uf
     medico.ativo = ativo
     medico.save(update_fields=["nome", "especialidade", "crm", "crm_uf", "ativo"])
-    medico.event_position = events.medico_salvo(medico, created=False).position
-    return medico
+    return _announced(medico, created=False)
 
 
-def _check_prontuario_free(prontuario: str, paciente_id: int | None) -> list[FieldError]:
-    if not Paciente.objects.filter(prontuario=prontuario).exclude(pk=paciente_id).exists():
+def _check_prontuario_free(prontuario: str, id_paciente: int | None) -> list[FieldError]:
+    if not Paciente.objects.filter(prontuario=prontuario).exclude(pk=id_paciente).exists():
         return []
     return [
         FieldError("prontuario", ErrorCode.RECORD_NUMBER_TAKEN, f"O prontuário {prontuario} já é de outro paciente.")
@@ -85,7 +89,7 @@ def _check_prontuario_free(prontuario: str, paciente_id: int | None) -> list[Fie
 
 
 def check_patient_data(
-    *, nome: str, data_nascimento: dt.date, prontuario: str | None = None, paciente_id: int | None = None
+    *, nome: str, data_nascimento: dt.date, prontuario: str | None = None, id_paciente: int | None = None
 ) -> None:
     """Raise `DomainError` listing every broken rule of a patient's data (`prontuario` already normalized)."""
     record_errors = rules.check_prontuario(prontuario)
@@ -94,7 +98,7 @@ def check_patient_data(
             *rules.check_not_blank(nome, "nome", "o nome do paciente"),
             *rules.check_birth_date(data_nascimento),
             *record_errors,
-            *(_check_prontuario_free(prontuario, paciente_id) if prontuario and not record_errors else []),
+            *(_check_prontuario_free(prontuario, id_paciente) if prontuario and not record_errors else []),
         ]
     )
 
@@ -112,14 +116,13 @@ def register_patient(
         endereco=(endereco or "").strip() or None,
         prontuario=prontuario,
     )
-    paciente.event_position = events.paciente_salvo(paciente, created=True).position
-    return paciente
+    return _announced(paciente, created=True)
 
 
 @transaction.atomic(durable=True)
 def update_patient(
     *,
-    paciente_id: int,
+    id_paciente: int,
     nome: str,
     data_nascimento: dt.date,
     endereco: str | None = None,
@@ -127,14 +130,13 @@ def update_patient(
     prontuario: str | None = None,
 ) -> Paciente:
     """Change a patient (`prontuario` None: keep the record number)."""
-    paciente = _locked(Paciente, paciente_id, "id_paciente", ErrorCode.PATIENT_NOT_FOUND, "Paciente")
+    paciente = _locked(Paciente, id_paciente, "id_paciente", ErrorCode.PATIENT_NOT_FOUND, "Paciente")
     prontuario = normalize_prontuario(prontuario) or paciente.prontuario
-    check_patient_data(nome=nome, data_nascimento=data_nascimento, prontuario=prontuario, paciente_id=paciente_id)
+    check_patient_data(nome=nome, data_nascimento=data_nascimento, prontuario=prontuario, id_paciente=id_paciente)
     paciente.nome, paciente.data_nascimento, paciente.prontuario = nome.strip(), data_nascimento, prontuario
     paciente.endereco, paciente.ativo = (endereco or "").strip() or None, ativo
     paciente.save(update_fields=["nome", "data_nascimento", "endereco", "ativo", "prontuario"])
-    paciente.event_position = events.paciente_salvo(paciente, created=False).position
-    return paciente
+    return _announced(paciente, created=False)
 
 
 def check_medication_data(*, nome: str, especialidades_permitidas: Sequence[str]) -> None:
@@ -157,35 +159,32 @@ def register_medication(
         descricao=(descricao or "").strip() or None,
         especialidades_permitidas=sorted(set(especialidades_permitidas)),
     )
-    medicamento.event_position = events.medicamento_salvo(medicamento, created=True).position
-    return medicamento
+    return _announced(medicamento, created=True)
 
 
 @transaction.atomic(durable=True)
 def update_medication(
     *,
-    medicamento_id: int,
+    id_medicamento: int,
     nome: str,
     descricao: str | None = None,
     especialidades_permitidas: Sequence[str] = (),
     ativo: bool = True,
 ) -> Medicamento:
     """Change a medication; `ativo=False` stops new prescriptions of it (existing ones stay)."""
-    medicamento = _locked(Medicamento, medicamento_id, "id_medicamento", ErrorCode.MEDICATION_NOT_FOUND, "Medicamento")
+    medicamento = _locked(Medicamento, id_medicamento, "id_medicamento", ErrorCode.MEDICATION_NOT_FOUND, "Medicamento")
     check_medication_data(nome=nome, especialidades_permitidas=especialidades_permitidas)
     medicamento.nome, medicamento.descricao = nome.strip(), (descricao or "").strip() or None
     medicamento.especialidades_permitidas = sorted(set(especialidades_permitidas))
     medicamento.ativo = ativo
     medicamento.save(update_fields=["nome", "descricao", "especialidades_permitidas", "ativo"])
-    medicamento.event_position = events.medicamento_salvo(medicamento, created=False).position
-    return medicamento
+    return _announced(medicamento, created=False)
 
 
 @transaction.atomic(durable=True)
-def deactivate_medication(*, medicamento_id: int) -> Medicamento:
+def deactivate_medication(*, id_medicamento: int) -> Medicamento:
     """Stop new prescriptions of a medication; prescriptions already made keep it."""
-    medicamento = _locked(Medicamento, medicamento_id, "id_medicamento", ErrorCode.MEDICATION_NOT_FOUND, "Medicamento")
+    medicamento = _locked(Medicamento, id_medicamento, "id_medicamento", ErrorCode.MEDICATION_NOT_FOUND, "Medicamento")
     medicamento.ativo = False
     medicamento.save(update_fields=["ativo"])
-    medicamento.event_position = events.medicamento_salvo(medicamento, created=False).position
-    return medicamento
+    return _announced(medicamento, created=False)

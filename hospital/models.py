@@ -7,7 +7,8 @@ only through `hospital.commands`.
 Each table's change capture (`outbox.capture_triggers.capture_change`) is declared
 in its `Meta.triggers` and installed by this app's migrations; the pharmacy's
 read-model sync triggers are plain SQL installed by the pharmacy's own
-migration (pharmacy/sql/triggers.sql).
+migration (pharmacy/sql/triggers.sql; docs/architecture.md, "Migrations and
+SQL").
 """
 
 from django.contrib.postgres.fields import ArrayField

@@ -202,10 +202,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
 }
-# Celery's Django fixup closes every database connection before and after each task unless this is set: a
-# new PostgreSQL backend per message (fork + Django connection set-up, ~10-30 ms of CPU on a busy 2-core box)
-# made the worker the bottleneck of the async lag. With it, a worker process keeps its connection (closed and
-# reopened every N tasks; CONN_MAX_AGE and the unusable-connection checks still apply).
+# Celery's Django fixup closes every database connection before and after each task unless this is set, so
+# every message would pay for a new PostgreSQL backend and the worker would bound the async lag. With it, a
+# worker process keeps its connection (closed and reopened every N tasks; CONN_MAX_AGE and the
+# unusable-connection checks still apply).
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 
 LOGGING = {

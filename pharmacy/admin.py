@@ -48,22 +48,14 @@ class _ShownEntityFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.id_column: value}) if value and value.isdigit() else queryset
 
 
-class PacienteFilter(_ShownEntityFilter):
-    title = "paciente"
-    parameter_name = "id_paciente"
-    id_column, name_column = "id_paciente", "nome_paciente"
+def _shown_entity_filter(title: str, id_column: str, name_column: str) -> type[_ShownEntityFilter]:
+    attributes = {"title": title, "parameter_name": id_column, "id_column": id_column, "name_column": name_column}
+    return type(f"{id_column}_filter", (_ShownEntityFilter,), attributes)
 
 
-class MedicoFilter(_ShownEntityFilter):
-    title = "médico"
-    parameter_name = "id_medico"
-    id_column, name_column = "id_medico", "nome_medico"
-
-
-class MedicamentoFilter(_ShownEntityFilter):
-    title = "medicamento"
-    parameter_name = "id_medicamento"
-    id_column, name_column = "id_medicamento", "nome_medicamento"
+PacienteFilter = _shown_entity_filter("paciente", "id_paciente", "nome_paciente")
+MedicoFilter = _shown_entity_filter("médico", "id_medico", "nome_medico")
+MedicamentoFilter = _shown_entity_filter("medicamento", "id_medicamento", "nome_medicamento")
 
 
 @admin.register(ItemDetalhado)
@@ -85,16 +77,8 @@ class ItemDetalhadoAdmin(_ReadOnlyAdmin):
     list_per_page = 100
 
 
-class DocumentoPacienteFilter(_ShownEntityFilter):
-    title = "paciente"
-    parameter_name = "id_paciente"
-    id_column, name_column = "id_paciente", "documento__paciente__nome"
-
-
-class DocumentoMedicoFilter(_ShownEntityFilter):
-    title = "médico"
-    parameter_name = "id_medico"
-    id_column, name_column = "id_medico", "documento__medico__nome"
+DocumentoPacienteFilter = _shown_entity_filter("paciente", "id_paciente", "documento__paciente__nome")
+DocumentoMedicoFilter = _shown_entity_filter("médico", "id_medico", "documento__medico__nome")
 
 
 @admin.register(PrescricaoDocumento)

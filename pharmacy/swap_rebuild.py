@@ -86,7 +86,6 @@ class SwapReport:
     documents: int = 0
     rounds: list[int] = field(default_factory=list)  # prescriptions re-derived per catch-up round
     final_delta: int = 0
-    lock_wait_s: float = 0.0
     locked_s: float = 0.0  # how long readers/writers of the read tables were held by the swap
     lock_attempts: int = 0
     seconds: float = 0.0
@@ -191,7 +190,6 @@ def _swap(using, shapes, position, lock_timeout, attempts, report: SwapReport, s
     """Step 4: lock both read tables, apply the last delta and swap the shadows in; retried while the lock is busy."""
     for attempt in range(1, attempts + 1):
         report.lock_attempts = attempt
-        t0 = time.monotonic()
         try:
             with repeatable_read(using) as rr:
                 # Only utility statements (SET, LOCK) before the lock is granted: the first query takes the
@@ -199,7 +197,6 @@ def _swap(using, shapes, position, lock_timeout, attempts, report: SwapReport, s
                 rr.execute(f"SET LOCAL lock_timeout = {int(lock_timeout * 1000)}")
                 rr.execute(f"LOCK TABLE {', '.join(quote(t) for t in TABLES)} IN ACCESS EXCLUSIVE MODE")
                 locked_at = time.monotonic()
-                report.lock_wait_s = locked_at - t0
                 rr.execute("SET LOCAL lock_timeout = 0")
                 report.final_delta = _apply_delta(rr, shapes, position)
                 for shape in shapes:

@@ -9,7 +9,8 @@
    events written in celery mode, on the way back to trigger mode);
 4. rebuild (batched, minimal writes, see `pharmacy.rebuild`) unless skipped;
 5. verify against the source join; drift left over is recomputed under the
-   projector's locks and verified again.
+   projector's locks and verified again (docs/architecture.md, "The lock
+   protocol").
 
 No write can be lost: whatever the mode, a committed change has an outbox
 event (commands and the capture triggers write it in the same transaction),

@@ -1,13 +1,9 @@
 """Read routes under /api/pharmacy/."""
 
-from django.urls import path, register_converter
-from django.urls.converters import get_converters
+from django.urls import path
 
-from hospital.api.converters import BigIntConverter
+import hospital.api.converters  # noqa: F401 -- registers <bigint:...>
 from pharmacy import receita_api, search_api, views
-
-if "bigint" not in get_converters():  # also registered by prescriptions.urls
-    register_converter(BigIntConverter, "bigint")
 
 urlpatterns = [
     path("itens/", views.ItemListApi.as_view(), name="pharmacy-items"),

@@ -189,18 +189,18 @@ class PrescricaoAdmin(CommandModelAdmin):
         if change:
             before = snapshot(form.instance.pk)
             revised = commands.revise_prescription(
-                prescricao_id=form.instance.pk, revision=self._revision(request, form, items)
+                id_prescricao=form.instance.pk, revision=self._revision(request, form, items)
             )
             request.command_summary = describe_revision(before, snapshot(revised.pk), revised.event_position)
         else:
             filled = self._filled_forms(items)
             request.item_rows = {f"medicamentos[{k}]": items.forms.index(f) for k, f in enumerate(filled)}
             created = commands.create_prescription(
-                medico_id=form.cleaned_data["medico"].pk,
-                paciente_id=form.cleaned_data["paciente"].pk,
+                id_medico=form.cleaned_data["medico"].pk,
+                id_paciente=form.cleaned_data["paciente"].pk,
                 data_prescricao=form.cleaned_data["data_prescricao"],
                 id_atendimento=form.cleaned_data.get("id_atendimento") or None,
-                itens=[_item_input(f) for f in filled],
+                medicamentos=[_item_input(f) for f in filled],
             )
             form.instance.pk = created.pk
             request.command_summary = describe_creation(snapshot(created.pk), created.event_position)

@@ -50,7 +50,7 @@ def cancel_view(model_admin, request, object_id: str):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cancelled = commands.cancel_prescription(prescricao_id=prescricao.pk, motivo=form.cleaned_data["motivo"])
+            cancelled = commands.cancel_prescription(id_prescricao=prescricao.pk, motivo=form.cleaned_data["motivo"])
         except DomainError as error:
             messages.error(request, "; ".join(e.message for e in error.errors))
             return HttpResponseRedirect(change_url)

@@ -21,8 +21,8 @@ class Snapshot:
     itens: dict[int, tuple[str, str, str]]  # item id -> (medication, HH:MM, dosage)
 
 
-def snapshot(prescricao_id: int | None) -> Snapshot | None:
-    prescricao = Prescricao.objects.filter(pk=prescricao_id).first() if prescricao_id else None
+def snapshot(id_prescricao: int | None) -> Snapshot | None:
+    prescricao = Prescricao.objects.filter(pk=id_prescricao).first() if id_prescricao else None
     if prescricao is None:
         return None
     itens = {

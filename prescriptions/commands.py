@@ -5,7 +5,9 @@ it loads and locks what it changes, checks every domain rule (reporting all
 broken ones at once, writing nothing), applies the change, appends its domain
 event to the outbox and returns the aggregate. The REST command endpoints and
 the admin both call these functions. `event_position` is set on the returned
-object: the outbox position of the command's event.
+object: the outbox position of the command's event. How that event reaches
+both read models in each sync mode: docs/architecture.md, "A command's path
+to both read models".
 """
 
 import datetime as dt
@@ -34,15 +36,15 @@ __all__ = [
 
 
 def _medications_by_id(items: Sequence[ItemInput]) -> dict[int, Medicamento]:
-    ids = {item.medicamento_id for item in items if isinstance(item.medicamento_id, int)}
+    ids = {item.id_medicamento for item in items if isinstance(item.id_medicamento, int)}
     return Medicamento.objects.in_bulk(ids) if ids else {}
 
 
 def _check_new_prescription(
     *,
-    medico_id: int | None,
-    paciente_id: int | None,
-    itens: Sequence[ItemInput],
+    id_medico: int | None,
+    id_paciente: int | None,
+    medicamentos: Sequence[ItemInput],
     data_prescricao: dt.datetime | None = None,
 ) -> tuple[Medico | None, Paciente | None, dict[int, Medicamento]]:
     """Check every rule of a new prescription; raise `DomainError` listing all broken ones.
@@ -50,34 +52,34 @@ def _check_new_prescription(
     Read-only; returns the loaded doctor, patient and medications so that
     `create_prescription` writes from what it checked.
     """
-    medico = Medico.objects.filter(pk=medico_id).first() if medico_id is not None else None
-    paciente = Paciente.objects.filter(pk=paciente_id).first() if paciente_id is not None else None
-    medicamentos = _medications_by_id(itens)
-    itens = list(itens)
+    medico = Medico.objects.filter(pk=id_medico).first() if id_medico is not None else None
+    paciente = Paciente.objects.filter(pk=id_paciente).first() if id_paciente is not None else None
+    by_id = _medications_by_id(medicamentos)
+    medicamentos = list(medicamentos)
     errors: list[FieldError] = [*rules.check_doctor(medico), *rules.check_patient(paciente)]
     if data_prescricao is not None:
         errors += rules.check_prescription_date(data_prescricao)
-    errors += rules.check_items_not_empty(itens)
-    for index, item in enumerate(itens):
-        errors += rules.check_item(item, medicamentos.get(item.medicamento_id), medico, f"medicamentos[{index}]")
-    errors += rules.check_no_duplicates((f"medicamentos[{index}]", item) for index, item in enumerate(itens))
+    errors += rules.check_items_not_empty(medicamentos)
+    for index, item in enumerate(medicamentos):
+        errors += rules.check_item(item, by_id.get(item.id_medicamento), medico, f"medicamentos[{index}]")
+    errors += rules.check_no_duplicates((f"medicamentos[{index}]", item) for index, item in enumerate(medicamentos))
     if errors:
         raise DomainError(errors)
-    return medico, paciente, medicamentos
+    return medico, paciente, by_id
 
 
 @transaction.atomic(durable=True)
 def create_prescription(
     *,
-    medico_id: int,
-    paciente_id: int,
-    itens: Sequence[ItemInput],
+    id_medico: int,
+    id_paciente: int,
+    medicamentos: Sequence[ItemInput],
     data_prescricao: dt.datetime | None = None,
     id_atendimento: str | None = None,
 ) -> Prescricao:
     """Create a prescription with its items, optionally in a visit (joins its record); emits `PrescricaoCriada`."""
-    medico, paciente, medicamentos = _check_new_prescription(
-        medico_id=medico_id, paciente_id=paciente_id, itens=itens, data_prescricao=data_prescricao
+    medico, paciente, by_id = _check_new_prescription(
+        id_medico=id_medico, id_paciente=id_paciente, medicamentos=medicamentos, data_prescricao=data_prescricao
     )
     prescricao = Prescricao.objects.create(
         medico=medico,
@@ -88,27 +90,27 @@ def create_prescription(
     created = PrescricaoMedicamento.objects.bulk_create(
         PrescricaoMedicamento(
             prescricao=prescricao,
-            medicamento=medicamentos[item.medicamento_id],
+            medicamento=by_id[item.id_medicamento],
             horario=rules.parse_horario(item.horario),
             dosagem=item.dosagem.strip(),
         )
-        for item in itens
+        for item in medicamentos
     )
     prescricao.event_position = events.prescricao_criada(prescricao, created).position
     return prescricao
 
 
-def _locked_prescription(prescricao_id: int) -> Prescricao:
+def _locked_prescription(id_prescricao: int) -> Prescricao:
     """Load and lock (FOR UPDATE) a prescription; caller must be inside a transaction."""
     prescricao = (
         Prescricao.objects.select_for_update(of=("self",))
         .select_related("medico", "paciente")
-        .filter(pk=prescricao_id)
+        .filter(pk=id_prescricao)
         .first()
     )
     if prescricao is None:
         raise NotFound.single(
-            "id_prescricao", ErrorCode.PRESCRIPTION_NOT_FOUND, f"Prescrição {prescricao_id} não existe."
+            "id_prescricao", ErrorCode.PRESCRIPTION_NOT_FOUND, f"Prescrição {id_prescricao} não existe."
         )
     return prescricao
 
@@ -136,9 +138,9 @@ class Revision:
     remove: Sequence[int] = ()
 
 
-def _item_not_found(prescricao_id: int, item_id: int) -> NotFound:
+def _item_not_found(id_prescricao: int, id_item: int) -> NotFound:
     return NotFound.single(
-        "item_id", ErrorCode.ITEM_NOT_FOUND, f"A prescrição {prescricao_id} não tem o item {item_id}."
+        "item_id", ErrorCode.ITEM_NOT_FOUND, f"A prescrição {id_prescricao} não tem o item {id_item}."
     )
 
 
@@ -149,20 +151,20 @@ def _check_revision(
 
     Returns the medications the revision names, loaded once.
     """
-    for item_id in [*revision.remove, *revision.change]:
-        if item_id not in current:
-            raise _item_not_found(prescricao.pk, item_id)
+    for id_item in [*revision.remove, *revision.change]:
+        if id_item not in current:
+            raise _item_not_found(prescricao.pk, id_item)
     requested = [*revision.add, *revision.change.values()]
-    medicamentos = _medications_by_id([item for _, item in requested])
+    by_id = _medications_by_id([item for _, item in requested])
     errors: list[FieldError] = []
     if revision.data_prescricao is not None:
         errors += rules.check_prescription_date(revision.data_prescricao)
     for prefix, item in requested:
-        errors += rules.check_item(item, medicamentos.get(item.medicamento_id), prescricao.medico, prefix)
+        errors += rules.check_item(item, by_id.get(item.id_medicamento), prescricao.medico, prefix)
     kept = [
-        (f"item {item_id}", ItemInput(row.medicamento_id, row.horario, row.dosagem))
-        for item_id, row in current.items()
-        if item_id not in revision.remove and item_id not in revision.change
+        (f"item {id_item}", ItemInput(row.medicamento_id, row.horario, row.dosagem))
+        for id_item, row in current.items()
+        if id_item not in revision.remove and id_item not in revision.change
     ]
     if not kept and not requested:
         errors.append(
@@ -175,29 +177,29 @@ def _check_revision(
     errors += rules.check_no_duplicates([*kept, *requested])
     if errors:
         raise DomainError(errors)
-    return medicamentos
+    return by_id
 
 
 def _apply_revision(prescricao: Prescricao, revision: Revision) -> list[PrescricaoMedicamento]:
     """Check and apply a revision; append one event per change. Precondition: `prescricao` is locked."""
     _require_active(prescricao)
     current = {item.pk: item for item in prescricao.itens.all()}
-    medicamentos = _check_revision(prescricao, revision, current)
-    for item_id in revision.remove:
-        removed = current[item_id]
+    by_id = _check_revision(prescricao, revision, current)
+    for id_item in revision.remove:
+        removed = current[id_item]
         removed.delete()
-        removed.pk = item_id  # delete() clears it; the event names the removed row
+        removed.pk = id_item  # delete() clears it; the event names the removed row
         prescricao.event_position = events.medicamento_removido(removed).position
-    for item_id, (_, item) in revision.change.items():
-        row = current[item_id]
-        row.medicamento = medicamentos[item.medicamento_id]
+    for id_item, (_, item) in revision.change.items():
+        row = current[id_item]
+        row.medicamento = by_id[item.id_medicamento]
         row.horario, row.dosagem = rules.parse_horario(item.horario), item.dosagem.strip()
         row.save(update_fields=["medicamento", "horario", "dosagem"])
         prescricao.event_position = events.medicamento_alterado(row).position
     added = [
         PrescricaoMedicamento.objects.create(
             prescricao=prescricao,
-            medicamento=medicamentos[item.medicamento_id],
+            medicamento=by_id[item.id_medicamento],
             horario=rules.parse_horario(item.horario),
             dosagem=item.dosagem.strip(),
         )
@@ -213,34 +215,34 @@ def _apply_revision(prescricao: Prescricao, revision: Revision) -> list[Prescric
 
 
 @transaction.atomic(durable=True)
-def revise_prescription(*, prescricao_id: int, revision: Revision) -> Prescricao:
+def revise_prescription(*, id_prescricao: int, revision: Revision) -> Prescricao:
     """Apply several changes to an active prescription in one transaction: all of them, or none."""
-    prescricao = _locked_prescription(prescricao_id)
+    prescricao = _locked_prescription(id_prescricao)
     prescricao.event_position = None
     _apply_revision(prescricao, revision)
     return prescricao
 
 
 @transaction.atomic(durable=True)
-def add_item(*, prescricao_id: int, item: ItemInput) -> PrescricaoMedicamento:
+def add_item(*, id_prescricao: int, item: ItemInput) -> PrescricaoMedicamento:
     """Add one medication to an active prescription; emits `MedicamentoPrescrito`."""
-    prescricao = _locked_prescription(prescricao_id)
+    prescricao = _locked_prescription(id_prescricao)
     (added,) = _apply_revision(prescricao, Revision(add=[("", item)]))
     return added
 
 
 @transaction.atomic(durable=True)
-def remove_item(*, prescricao_id: int, item_id: int) -> Prescricao:
+def remove_item(*, id_prescricao: int, id_item: int) -> Prescricao:
     """Remove one item of an active prescription, never its last; emits `MedicamentoRemovido`."""
-    prescricao = _locked_prescription(prescricao_id)
-    _apply_revision(prescricao, Revision(remove=[item_id]))
+    prescricao = _locked_prescription(id_prescricao)
+    _apply_revision(prescricao, Revision(remove=[id_item]))
     return prescricao
 
 
 @transaction.atomic(durable=True)
-def cancel_prescription(*, prescricao_id: int, motivo: str = "") -> Prescricao:
+def cancel_prescription(*, id_prescricao: int, motivo: str = "") -> Prescricao:
     """Cancel an active prescription: its items leave the pharmacy worklist; emits `PrescricaoCancelada`."""
-    prescricao = _locked_prescription(prescricao_id)
+    prescricao = _locked_prescription(id_prescricao)
     _require_active(prescricao)
     prescricao.status = StatusPrescricao.CANCELADA
     prescricao.cancelada_em = timezone.now()
@@ -251,8 +253,8 @@ def cancel_prescription(*, prescricao_id: int, motivo: str = "") -> Prescricao:
 
 
 @transaction.atomic(durable=True)
-def change_prescription_date(*, prescricao_id: int, data_prescricao: dt.datetime) -> Prescricao:
+def change_prescription_date(*, id_prescricao: int, data_prescricao: dt.datetime) -> Prescricao:
     """Correct the date of an active prescription; emits `DataPrescricaoAlterada`."""
-    prescricao = _locked_prescription(prescricao_id)
+    prescricao = _locked_prescription(id_prescricao)
     _apply_revision(prescricao, Revision(data_prescricao=data_prescricao))
     return prescricao

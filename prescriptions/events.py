@@ -3,7 +3,7 @@
 Each appends its event to the outbox inside the calling command's transaction
 and returns it. Payloads carry everything a consumer needs; the creation
 event has the prescription document's shape (the source article's
-`PrescricaoCriada`). Event and aggregate types are `outbox.types` members.
+`PrescricaoCriada`). Event type names are a contract: never reuse one.
 """
 
 from hospital.models import Medicamento, Medico, Paciente
@@ -11,8 +11,6 @@ from outbox.events import record_event
 from outbox.models import OutboxEvent
 from outbox.types import AggregateType, EventType
 from prescriptions.models import Prescricao, PrescricaoMedicamento
-
-AGGREGATE = AggregateType.PRESCRICAO
 
 
 def medico_snapshot(medico: Medico) -> dict:
@@ -38,66 +36,50 @@ def item_snapshot(item: PrescricaoMedicamento, medicamento: Medicamento) -> dict
     }
 
 
-def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]) -> OutboxEvent:
+def _event(event_type: EventType, id_prescricao: int, **payload) -> OutboxEvent:
+    """Append an event about prescription `id_prescricao`; its payload starts with that id."""
     return record_event(
-        event_type=EventType.PRESCRICAO_CRIADA,
-        aggregate_type=AGGREGATE,
-        aggregate_id=prescricao.pk,
-        payload={
-            "id_prescricao": prescricao.pk,
-            "data_prescricao": prescricao.data_prescricao.isoformat(),
-            "id_atendimento": prescricao.id_atendimento,
-            "medico": medico_snapshot(prescricao.medico),
-            "paciente": paciente_snapshot(prescricao.paciente),
-            "medicamentos": [item_snapshot(item, item.medicamento) for item in itens],
-        },
+        event_type=event_type,
+        aggregate_type=AggregateType.PRESCRICAO,
+        aggregate_id=id_prescricao,
+        payload={"id_prescricao": id_prescricao, **payload},
+    )
+
+
+def prescricao_criada(prescricao: Prescricao, itens: list[PrescricaoMedicamento]) -> OutboxEvent:
+    return _event(
+        EventType.PRESCRICAO_CRIADA,
+        prescricao.pk,
+        data_prescricao=prescricao.data_prescricao.isoformat(),
+        id_atendimento=prescricao.id_atendimento,
+        medico=medico_snapshot(prescricao.medico),
+        paciente=paciente_snapshot(prescricao.paciente),
+        medicamentos=[item_snapshot(item, item.medicamento) for item in itens],
     )
 
 
 def medicamento_prescrito(item: PrescricaoMedicamento) -> OutboxEvent:
-    return record_event(
-        event_type=EventType.MEDICAMENTO_PRESCRITO,
-        aggregate_type=AGGREGATE,
-        aggregate_id=item.prescricao_id,
-        payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
-    )
+    return _event(EventType.MEDICAMENTO_PRESCRITO, item.prescricao_id, item=item_snapshot(item, item.medicamento))
 
 
 def medicamento_alterado(item: PrescricaoMedicamento) -> OutboxEvent:
-    return record_event(
-        event_type=EventType.MEDICAMENTO_ALTERADO,
-        aggregate_type=AGGREGATE,
-        aggregate_id=item.prescricao_id,
-        payload={"id_prescricao": item.prescricao_id, "item": item_snapshot(item, item.medicamento)},
-    )
+    return _event(EventType.MEDICAMENTO_ALTERADO, item.prescricao_id, item=item_snapshot(item, item.medicamento))
 
 
 def medicamento_removido(item: PrescricaoMedicamento) -> OutboxEvent:
-    return record_event(
-        event_type=EventType.MEDICAMENTO_REMOVIDO,
-        aggregate_type=AGGREGATE,
-        aggregate_id=item.prescricao_id,
-        payload={"id_prescricao": item.prescricao_id, "id": item.pk, "id_medicamento": item.medicamento_id},
-    )
+    return _event(EventType.MEDICAMENTO_REMOVIDO, item.prescricao_id, id=item.pk, id_medicamento=item.medicamento_id)
 
 
 def prescricao_cancelada(prescricao: Prescricao) -> OutboxEvent:
-    return record_event(
-        event_type=EventType.PRESCRICAO_CANCELADA,
-        aggregate_type=AGGREGATE,
-        aggregate_id=prescricao.pk,
-        payload={
-            "id_prescricao": prescricao.pk,
-            "cancelada_em": prescricao.cancelada_em.isoformat(),
-            "motivo": prescricao.motivo_cancelamento,
-        },
+    return _event(
+        EventType.PRESCRICAO_CANCELADA,
+        prescricao.pk,
+        cancelada_em=prescricao.cancelada_em.isoformat(),
+        motivo=prescricao.motivo_cancelamento,
     )
 
 
 def data_prescricao_alterada(prescricao: Prescricao) -> OutboxEvent:
-    return record_event(
-        event_type=EventType.DATA_PRESCRICAO_ALTERADA,
-        aggregate_type=AGGREGATE,
-        aggregate_id=prescricao.pk,
-        payload={"id_prescricao": prescricao.pk, "data_prescricao": prescricao.data_prescricao.isoformat()},
+    return _event(
+        EventType.DATA_PRESCRICAO_ALTERADA, prescricao.pk, data_prescricao=prescricao.data_prescricao.isoformat()
     )

@@ -25,7 +25,7 @@ OLDEST_PRESCRIPTION = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 class ItemInput:
     """One medication requested in a prescription, as received (not yet validated)."""
 
-    medicamento_id: int | None
+    id_medicamento: int | None
     horario: str | dt.time | None
     dosagem: str | None
 
@@ -84,14 +84,14 @@ def check_prescription_date(data_prescricao: dt.datetime, field: str = "data_pre
 def check_item(item: ItemInput, medicamento: Medicamento | None, medico: Medico | None, field: str) -> list[FieldError]:
     """One item on its own: medication exists, is active and allowed to the doctor; valid time and dosage."""
     errors: list[FieldError] = []
-    if item.medicamento_id is None:
+    if item.id_medicamento is None:
         errors.append(FieldError(_path(field, "id_medicamento"), ErrorCode.REQUIRED, "Informe o medicamento."))
     elif medicamento is None:
         errors.append(
             FieldError(
                 _path(field, "id_medicamento"),
                 ErrorCode.MEDICATION_NOT_FOUND,
-                f"Medicamento {item.medicamento_id} não encontrado: informe o id de um medicamento cadastrado.",
+                f"Medicamento {item.id_medicamento} não encontrado: informe o id de um medicamento cadastrado.",
             )
         )
     elif not medicamento.ativo:
@@ -129,11 +129,11 @@ def check_items_not_empty(items: Iterable[ItemInput], field: str = "medicamentos
     return []
 
 
-def duplicate_item_error(prefix: str, medicamento_id: int, horario: dt.time) -> FieldError:
+def duplicate_item_error(prefix: str, id_medicamento: int, horario: dt.time) -> FieldError:
     return FieldError(
         _path(prefix, "horario"),
         ErrorCode.DUPLICATE_ITEM,
-        f"O medicamento {medicamento_id} já está prescrito às {horario:%H:%M} nesta prescrição; "
+        f"O medicamento {id_medicamento} já está prescrito às {horario:%H:%M} nesta prescrição; "
         "mude o horário ou retire a repetição.",
     )
 
@@ -147,7 +147,7 @@ def check_no_duplicates(items: Iterable[tuple[str, ItemInput]]) -> list[FieldErr
     seen: set[tuple[int, dt.time]] = set()
     errors = []
     for prefix, item in items:
-        key = (item.medicamento_id, parse_horario(item.horario))
+        key = (item.id_medicamento, parse_horario(item.horario))
         if key[0] is None or key[1] is None:
             continue
         if key in seen:

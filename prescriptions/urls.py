@@ -1,11 +1,9 @@
 """Command routes under /api/commands/."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from hospital.api.converters import BigIntConverter
+import hospital.api.converters  # noqa: F401 -- registers <bigint:...>
 from prescriptions import views
-
-register_converter(BigIntConverter, "bigint")
 
 urlpatterns = [
     path("prescricoes/", views.PrescriptionCreateApi.as_view(), name="prescription-create"),

@@ -160,11 +160,11 @@ class PrescriptionCreateApi(CommandApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         prescricao = commands.create_prescription(
-            medico_id=data["id_medico"],
-            paciente_id=data["id_paciente"],
+            id_medico=data["id_medico"],
+            id_paciente=data["id_paciente"],
             data_prescricao=data.get("data_prescricao"),
             id_atendimento=data.get("id_atendimento"),
-            itens=[to_item_input(item) for item in data["medicamentos"]],
+            medicamentos=[to_item_input(item) for item in data["medicamentos"]],
         )
         return _prescription_response(prescricao, status.HTTP_201_CREATED)
 
@@ -183,7 +183,7 @@ class ItemAddApi(CommandApi):
     def post(self, request, prescricao_id: int):
         serializer = ItemInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = commands.add_item(prescricao_id=prescricao_id, item=to_item_input(serializer.validated_data))
+        item = commands.add_item(id_prescricao=prescricao_id, item=to_item_input(serializer.validated_data))
         return _with_position(
             Response(ItemOutputSerializer(item).data, status=status.HTTP_201_CREATED), item.event_position
         )
@@ -198,7 +198,7 @@ class ItemRemoveApi(CommandApi):
         examples=[_response("Paracetamol retirado", {**PRESCRIPTION, "medicamentos": [ITEM_ASPIRINA]}, 200)],
     )
     def delete(self, request, prescricao_id: int, item_id: int):
-        prescricao = commands.remove_item(prescricao_id=prescricao_id, item_id=item_id)
+        prescricao = commands.remove_item(id_prescricao=prescricao_id, id_item=item_id)
         return _prescription_response(prescricao, status.HTTP_200_OK)
 
 
@@ -226,6 +226,6 @@ class PrescriptionCancelApi(CommandApi):
         serializer = CancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         prescricao = commands.cancel_prescription(
-            prescricao_id=prescricao_id, motivo=serializer.validated_data["motivo"]
+            id_prescricao=prescricao_id, motivo=serializer.validated_data["motivo"]
         )
         return _prescription_response(prescricao, status.HTTP_200_OK)

@@ -5,10 +5,9 @@ from enum import StrEnum
 from hospital.errors import DomainError
 
 
-class CodigoErro(StrEnum):
+class IntegrationErrorCode(StrEnum):
     SOURCE_NOT_ALLOWED = "fonte_nao_autorizada"
     TYPE_OF_OTHER_SOURCE = "tipo_de_outra_fonte"
-    NOT_AN_INTEGRATION = "sem_fonte_de_integracao"
 
 
 class SourceNotAllowed(DomainError):

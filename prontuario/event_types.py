@@ -8,7 +8,7 @@ from enum import StrEnum
 from prontuario.models import Fonte
 
 
-class TipoEvento(StrEnum):
+class RecordEventType(StrEnum):
     ATENDIMENTO_ABERTO = "AtendimentoAberto"
     ATENDIMENTO_FECHADO = "AtendimentoFechado"
     TRIAGEM_REGISTRADA = "TriagemRegistrada"
@@ -20,15 +20,15 @@ class TipoEvento(StrEnum):
 
 
 # The emergency entry (triage) opens and closes visits; each exam system reports its own exams.
-FONTE_DO_TIPO: dict[TipoEvento, Fonte] = {
-    TipoEvento.ATENDIMENTO_ABERTO: Fonte.TRIAGEM,
-    TipoEvento.ATENDIMENTO_FECHADO: Fonte.TRIAGEM,
-    TipoEvento.TRIAGEM_REGISTRADA: Fonte.TRIAGEM,
-    TipoEvento.EXAME_LABORATORIAL_SOLICITADO: Fonte.LABORATORIO,
-    TipoEvento.RESULTADO_LABORATORIAL_LIBERADO: Fonte.LABORATORIO,
-    TipoEvento.RESULTADO_LABORATORIAL_RETIFICADO: Fonte.LABORATORIO,
-    TipoEvento.EXAME_IMAGEM_SOLICITADO: Fonte.IMAGEM,
-    TipoEvento.LAUDO_IMAGEM_LIBERADO: Fonte.IMAGEM,
+SOURCE_OF_TYPE: dict[RecordEventType, Fonte] = {
+    RecordEventType.ATENDIMENTO_ABERTO: Fonte.TRIAGEM,
+    RecordEventType.ATENDIMENTO_FECHADO: Fonte.TRIAGEM,
+    RecordEventType.TRIAGEM_REGISTRADA: Fonte.TRIAGEM,
+    RecordEventType.EXAME_LABORATORIAL_SOLICITADO: Fonte.LABORATORIO,
+    RecordEventType.RESULTADO_LABORATORIAL_LIBERADO: Fonte.LABORATORIO,
+    RecordEventType.RESULTADO_LABORATORIAL_RETIFICADO: Fonte.LABORATORIO,
+    RecordEventType.EXAME_IMAGEM_SOLICITADO: Fonte.IMAGEM,
+    RecordEventType.LAUDO_IMAGEM_LIBERADO: Fonte.IMAGEM,
 }
 
-CLASSIFICACOES_DE_RISCO = ["vermelho", "laranja", "amarelo", "verde", "azul"]  # Manchester, most urgent first
+RISK_CLASSES = ["vermelho", "laranja", "amarelo", "verde", "azul"]  # Manchester, most urgent first

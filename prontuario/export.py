@@ -18,14 +18,14 @@ from prontuario.models import DocumentoAtendimento
 CHUNK = 500
 
 
-def _window(desde: dt.date | None, ate: dt.date | None) -> Q:
+def _window(since: dt.date | None, until: dt.date | None) -> Q:
     """Visits that began on these local dates (inclusive)."""
     zone = timezone.get_default_timezone()
     window = Q()
-    if desde is not None:
-        window &= Q(inicio__gte=dt.datetime.combine(desde, dt.time.min, tzinfo=zone))
-    if ate is not None:
-        window &= Q(inicio__lt=dt.datetime.combine(ate + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    if since is not None:
+        window &= Q(inicio__gte=dt.datetime.combine(since, dt.time.min, tzinfo=zone))
+    if until is not None:
+        window &= Q(inicio__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
     return window
 
 
@@ -33,14 +33,14 @@ def _patient(field: str) -> Subquery:
     return Subquery(Paciente.objects.filter(pk=OuterRef("id_paciente")).values(field)[:1])
 
 
-def count_patients(desde: dt.date | None = None, ate: dt.date | None = None) -> int:
-    return DocumentoAtendimento.objects.filter(_window(desde, ate)).values("id_paciente").distinct().count()
+def count_patients(since: dt.date | None = None, until: dt.date | None = None) -> int:
+    return DocumentoAtendimento.objects.filter(_window(since, until)).values("id_paciente").distinct().count()
 
 
-def patient_records(desde: dt.date | None = None, ate: dt.date | None = None) -> Iterator[dict]:
+def patient_records(since: dt.date | None = None, until: dt.date | None = None) -> Iterator[dict]:
     """Each patient's record (`{"paciente", "atendimentos"}`, visits newest first), patient by patient."""
     rows = (
-        DocumentoAtendimento.objects.filter(_window(desde, ate))
+        DocumentoAtendimento.objects.filter(_window(since, until))
         .annotate(nome=_patient("nome"), nascimento=_patient("data_nascimento"))
         .order_by("id_paciente", "-inicio", "-id_atendimento")
         .values_list("id_paciente", "nome", "nascimento", "documento")

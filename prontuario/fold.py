@@ -16,7 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from prontuario.event_types import TipoEvento as T
+from prontuario.event_types import RecordEventType as T
 
 LAB_RESULTS = {T.RESULTADO_LABORATORIAL_LIBERADO, T.RESULTADO_LABORATORIAL_RETIFICADO}
 

@@ -17,8 +17,8 @@ from django.db import connection, transaction
 
 from hospital.errors import FieldError
 from prontuario.consolidation import refresh_visits
-from prontuario.errors import CodigoErro, SourceNotAllowed
-from prontuario.event_types import FONTE_DO_TIPO
+from prontuario.errors import IntegrationErrorCode, SourceNotAllowed
+from prontuario.event_types import SOURCE_OF_TYPE
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,11 @@ def check_sources(fonte: str, eventos: Sequence[IncomingEvent]) -> None:
     errors = [
         FieldError(
             f"eventos[{index}].tipo",
-            CodigoErro.TYPE_OF_OTHER_SOURCE,
-            f"{event.tipo} é entregue pelo sistema '{FONTE_DO_TIPO[event.tipo]}', não por '{fonte}'.",
+            IntegrationErrorCode.TYPE_OF_OTHER_SOURCE,
+            f"{event.tipo} é entregue pelo sistema '{SOURCE_OF_TYPE[event.tipo]}', não por '{fonte}'.",
         )
         for index, event in enumerate(eventos)
-        if FONTE_DO_TIPO[event.tipo] != fonte
+        if SOURCE_OF_TYPE[event.tipo] != fonte
     ]
     if errors:
         raise SourceNotAllowed(errors)

@@ -11,7 +11,7 @@ from functools import partial
 
 from rest_framework import serializers
 
-from prontuario.event_types import CLASSIFICACOES_DE_RISCO, TipoEvento
+from prontuario.event_types import RISK_CLASSES, RecordEventType
 from prontuario.models import Fonte
 
 MAX_ID = 2**63 - 1
@@ -46,7 +46,7 @@ class TriagemRegistradaDados(serializers.Serializer):
     chegada_em = Instante()
     queixa = serializers.CharField(max_length=1000)
     sinais_vitais = SinaisVitais()
-    classificacao_risco = serializers.ChoiceField(choices=CLASSIFICACOES_DE_RISCO, help_text="Manchester")
+    classificacao_risco = serializers.ChoiceField(choices=RISK_CLASSES, help_text="Manchester")
 
 
 class ExameLaboratorialSolicitadoDados(serializers.Serializer):
@@ -87,21 +87,21 @@ class LaudoImagemLiberadoDados(serializers.Serializer):
     conclusao = Texto(max_length=2000)
 
 
-DADOS_DO_TIPO: dict[str, type[serializers.Serializer]] = {
-    TipoEvento.ATENDIMENTO_ABERTO: AtendimentoAbertoDados,
-    TipoEvento.ATENDIMENTO_FECHADO: AtendimentoFechadoDados,
-    TipoEvento.TRIAGEM_REGISTRADA: TriagemRegistradaDados,
-    TipoEvento.EXAME_LABORATORIAL_SOLICITADO: ExameLaboratorialSolicitadoDados,
-    TipoEvento.RESULTADO_LABORATORIAL_LIBERADO: ResultadoLaboratorialLiberadoDados,
-    TipoEvento.RESULTADO_LABORATORIAL_RETIFICADO: ResultadoLaboratorialRetificadoDados,
-    TipoEvento.EXAME_IMAGEM_SOLICITADO: ExameImagemSolicitadoDados,
-    TipoEvento.LAUDO_IMAGEM_LIBERADO: LaudoImagemLiberadoDados,
+PAYLOAD_OF_TYPE: dict[str, type[serializers.Serializer]] = {
+    RecordEventType.ATENDIMENTO_ABERTO: AtendimentoAbertoDados,
+    RecordEventType.ATENDIMENTO_FECHADO: AtendimentoFechadoDados,
+    RecordEventType.TRIAGEM_REGISTRADA: TriagemRegistradaDados,
+    RecordEventType.EXAME_LABORATORIAL_SOLICITADO: ExameLaboratorialSolicitadoDados,
+    RecordEventType.RESULTADO_LABORATORIAL_LIBERADO: ResultadoLaboratorialLiberadoDados,
+    RecordEventType.RESULTADO_LABORATORIAL_RETIFICADO: ResultadoLaboratorialRetificadoDados,
+    RecordEventType.EXAME_IMAGEM_SOLICITADO: ExameImagemSolicitadoDados,
+    RecordEventType.LAUDO_IMAGEM_LIBERADO: LaudoImagemLiberadoDados,
 }
 
 
 class EventoEntrada(serializers.Serializer):
     id_evento = serializers.CharField(max_length=100, help_text="único por sistema de origem")
-    tipo = serializers.ChoiceField(choices=[t.value for t in TipoEvento])
+    tipo = serializers.ChoiceField(choices=[t.value for t in RecordEventType])
     id_paciente = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     id_atendimento = serializers.RegexField(ATENDIMENTO_PATTERN, help_text="1 a 64 de A-Z a-z 0-9 . _ : -")
     versao = serializers.IntegerField(
@@ -111,7 +111,7 @@ class EventoEntrada(serializers.Serializer):
     dados = serializers.DictField(help_text="conforme o tipo (veja o README)")
 
     def validate(self, attrs: dict) -> dict:
-        dados = _dados_serializer(attrs["tipo"])
+        dados = _payload_serializer(attrs["tipo"])
         try:
             valid = dados.run_validation(attrs["dados"])
         except serializers.ValidationError as exc:
@@ -119,15 +119,15 @@ class EventoEntrada(serializers.Serializer):
         return {**attrs, "dados": dados.to_representation(valid)}
 
 
-_DADOS_INSTANCES: dict[str, serializers.Serializer] = {}
+_PAYLOAD_SERIALIZERS: dict[str, serializers.Serializer] = {}
 
 
-def _dados_serializer(tipo: str) -> serializers.Serializer:
+def _payload_serializer(tipo: str) -> serializers.Serializer:
     """One reusable instance per type: building a serializer deep-copies its fields, which costs more than
     validating an event (`run_validation` keeps no per-call state)."""
-    if tipo not in _DADOS_INSTANCES:
-        _DADOS_INSTANCES[tipo] = DADOS_DO_TIPO[tipo]()
-    return _DADOS_INSTANCES[tipo]
+    if tipo not in _PAYLOAD_SERIALIZERS:
+        _PAYLOAD_SERIALIZERS[tipo] = PAYLOAD_OF_TYPE[tipo]()
+    return _PAYLOAD_SERIALIZERS[tipo]
 
 
 class LoteEntrada(serializers.Serializer):

@@ -1,13 +1,9 @@
 """Routes of the record, mounted under /api/: integracoes/ (events in) and prontuarios/ (documents out)."""
 
-from django.urls import path, register_converter
-from django.urls.converters import get_converters
+from django.urls import path
 
-from hospital.api.converters import BigIntConverter
+import hospital.api.converters  # noqa: F401 -- registers <bigint:...>
 from prontuario import views
-
-if "bigint" not in get_converters():
-    register_converter(BigIntConverter, "bigint")
 
 urlpatterns = [
     path("integracoes/eventos/", views.EventBatchApi.as_view(), name="integracoes-eventos"),

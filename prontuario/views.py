@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from hospital.models import Paciente
 from prontuario import ingestion, selectors
-from prontuario.errors import CodigoErro, SourceNotAllowed
+from prontuario.errors import IntegrationErrorCode, SourceNotAllowed
 from prontuario.examples import BATCH_EXAMPLE, RECEIPT_EXAMPLE, RECORD_EXAMPLE, VISIT_EXAMPLE
 from prontuario.permissions import CanReadRecords, IsIntegrationSource, integration_source
 from prontuario.serializers import LoteEntrada, LoteRecibo
@@ -44,7 +44,7 @@ class EventBatchApi(APIView):
         data = serializer.validated_data
         if data.get("fonte", fonte) != fonte:
             message = f"Este token entrega eventos de '{fonte}', não de '{data['fonte']}'."
-            raise SourceNotAllowed.single("fonte", CodigoErro.SOURCE_NOT_ALLOWED, message)
+            raise SourceNotAllowed.single("fonte", IntegrationErrorCode.SOURCE_NOT_ALLOWED, message)
         receipt = ingestion.receive_events(
             fonte=fonte, eventos=[ingestion.IncomingEvent(**evento) for evento in data["eventos"]]
         )

@@ -113,10 +113,10 @@ def quimio(db):
 def article_prescription(cardiologista, paciente, aspirina, paracetamol):
     """The source article's example: 2023-05-20 14:30, Aspirina 08:00 100mg and Paracetamol 20:00 500mg."""
     return commands.create_prescription(
-        medico_id=cardiologista.pk,
-        paciente_id=paciente.pk,
+        id_medico=cardiologista.pk,
+        id_paciente=paciente.pk,
         data_prescricao=dt.datetime(2023, 5, 20, 14, 30, tzinfo=dt.UTC),
-        itens=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
+        medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
     )
 
 

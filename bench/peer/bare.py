@@ -70,8 +70,8 @@ def items(query: dict, start_response) -> list[bytes]:
     return _json(start_response, "200 OK", {"next": None, "previous": None, "results": [_row(r) for r in rows]})
 
 
-def document(prescricao_id: str, start_response) -> list[bytes]:
-    row = _connection().execute(DOCUMENT_SQL, [int(prescricao_id)]).fetchone() if prescricao_id.isdigit() else None
+def document(id_prescricao: str, start_response) -> list[bytes]:
+    row = _connection().execute(DOCUMENT_SQL, [int(id_prescricao)]).fetchone() if id_prescricao.isdigit() else None
     if row is None:
         return _json(start_response, "404 Not Found", {"detail": "Não encontrado.", "code": "not_found", "errors": {}})
     return _json(start_response, "200 OK", row[0])

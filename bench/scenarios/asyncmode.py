@@ -1,15 +1,9 @@
 """5–6. Asynchronous mode: relay throughput, end-to-end lag, celery fan-out, peak memory.
 
-- Bare baseline: the claim-and-delete loop in SQL (`FOR UPDATE SKIP LOCKED`,
-  1,000 per batch) over a `backlog` of pending events.
-- Relay: `outbox.relay.run(once=True)` (what `manage.py outbox_relay --once`
-  runs) in a warm Django process, draining the same backlog into the run's
-  private Redis.
+- Relay and projector throughput: `bench.scenarios.throughput`.
 - Lag: relay + Celery worker + gunicorn running; commands at a steady
   `lag_rate`/s from `clients` (4) open-loop clients; a poller (every 2 ms) records when each
   prescription's rows become visible in the flat read table.
-- Projector: a burst of real events with relay and worker running; events/s
-  until all are projected (the worker's capacity, which bounds the lag).
 - Fan-out: renaming the fan-out doctors, time until every row shows it.
 - Memory: peak RSS (VmHWM) of web, worker and relay during all of the above.
 """
@@ -23,15 +17,10 @@ import queue
 import threading
 import time
 
-import psycopg
-
 from bench import db, services
 from bench.context import Context, log, pct
 from bench.scenarios.fanout import rename
-from bench.sql import backlog_events
-from outbox import queries
-
-TABLE = queries.TABLE
+from bench.scenarios.throughput import bare_claim_delete, mark_all_projected, projector_throughput, relay_throughput
 
 KEYS = ["relay.events_per_s", "lag.p50_ms", "lag.p99_ms", "fanout.celery_50k_ms", "fanout.celery_1k_ms"]
 MEMORY_KEYS = ["memory.web_peak_mib", "memory.worker_peak_mib", "memory.relay_peak_mib"]
@@ -39,142 +28,6 @@ MEMORY_KEYS = ["memory.web_peak_mib", "memory.worker_peak_mib", "memory.relay_pe
 
 def projector_present() -> bool:
     return any(importlib.util.find_spec(m) is not None for m in ("pharmacy.tasks", "outbox.tasks"))
-
-
-def _mark_all_projected(conn) -> None:
-    conn.execute(f"UPDATE {TABLE} SET projected_at = now() WHERE projected_at IS NULL")
-
-
-def bare_claim_delete(ctx: Context) -> None:
-    conn = ctx.conn
-    n = ctx.cfg.backlog
-    _mark_all_projected(conn)
-    conn.execute(backlog_events(1, n, ctx.cfg.prescriptions))
-    conn.execute(f"VACUUM ANALYZE {TABLE}")
-    t0 = time.perf_counter()
-    done = 0
-    while True:
-        with conn.transaction():
-            rows = conn.execute(
-                f"WITH c AS (SELECT id FROM {TABLE} WHERE {queries.pending()} "
-                "ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED) "
-                f"DELETE FROM {TABLE} o USING c WHERE o.id = c.id RETURNING o.id, o.payload"
-            ).fetchall()
-        if not rows:
-            break
-        done += len(rows)
-    seconds = time.perf_counter() - t0
-    ctx.put("relay.bare_claim_delete_per_s", done / seconds)
-
-
-EVENTS_PER_AGGREGATE = 4
-BACKLOG_WRITERS = 4
-EVENTS_PER_TRANSACTION = 250
-
-
-def concurrent_backlog(ctx: Context, n: int) -> dict:
-    """`n` pending events, `EVENTS_PER_AGGREGATE` per prescription, committed by concurrent transactions.
-
-    Event `g` is for prescription `1 + g % (n / EVENTS_PER_AGGREGATE)`, so an
-    aggregate's events sit in different transactions of different writers, as
-    concurrent commands leave them: the relay must keep each aggregate's order
-    across passes, which one event per aggregate in one transaction never asks.
-    """
-    aggregates = max(1, n // EVENTS_PER_AGGREGATE)
-    chunks = list(range(0, n, EVENTS_PER_TRANSACTION))
-    errors: list[Exception] = []
-
-    def writer(index: int) -> None:
-        try:
-            with psycopg.connect(ctx.url, autocommit=True) as conn:
-                for start in chunks[index::BACKLOG_WRITERS]:
-                    size = min(EVENTS_PER_TRANSACTION, n - start)
-                    conn.execute(backlog_events(1, size, aggregates, offset=start))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(BACKLOG_WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return {
-        "events": n,
-        "aggregates": aggregates,
-        "writers": BACKLOG_WRITERS,
-        "per_transaction": EVENTS_PER_TRANSACTION,
-    }
-
-
-def relay_throughput(ctx: Context) -> None:
-    conn = ctx.conn
-    n = ctx.cfg.backlog
-    _mark_all_projected(conn)
-    ctx.detail("relay", "backlog", concurrent_backlog(ctx, n))
-    conn.execute(f"VACUUM ANALYZE {TABLE}")
-    result = ctx.pool.run("relay_drain", profile=ctx.cfg.profile)[0]
-    published = result["published"]
-    profile = result.pop("profile", None)
-    if profile:
-        ctx.detail("relay", "profile", profile)
-    ctx.detail("relay", "drain", {"events": n, **result, "seconds": round(result["seconds"], 3)})
-    if published < n:  # an incomplete drain says nothing about throughput: no figure
-        ctx.notes.append(
-            f"outbox relay published {published} of {n} backlog events ({result['errors']}): "
-            "relay.events_per_s is not reported for an incomplete run"
-        )
-        ctx.put("relay.events_per_s", None)
-        return
-    ctx.put("relay.events_per_s", published / result["seconds"])
-    bare = ctx.metrics.get("relay.bare_claim_delete_per_s")
-    if isinstance(bare, float):
-        ctx.put("relay.vs_bare_claim_delete", ctx.metrics["relay.events_per_s"] / bare)
-
-
-def projector_throughput(ctx: Context) -> None:
-    """Relay and worker running: how fast a burst of events that change read rows is projected.
-
-    The burst is one direct UPDATE of the items of `n` prescriptions (their
-    dosage gains a mark); in celery mode the capture triggers give each
-    prescription an event at commit, and every event changes its rows, which
-    must then show the mark. Events/s from the commit until all are projected
-    and no row lacks the mark; not reported when that does not happen in time.
-    """
-    conn = ctx.conn
-    n = min(ctx.cfg.prescriptions - 3, max(ctx.cfg.backlog // 10, 2_000), 20_000)
-    first = 3  # away from the fan-out doctors' first prescriptions
-    _mark_all_projected(conn)
-    mark = f"·{int(time.time()) % 1000}"
-    conn.execute(
-        "UPDATE prescricao_medicamentos SET dosagem = dosagem || %s WHERE id_prescricao BETWEEN %s AND %s",
-        [mark, first, first + n - 1],
-    )
-    t0 = time.perf_counter()
-    events = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE projected_at IS NULL").fetchone()[0]
-    conn.execute("SELECT pg_notify(%s, '')", [queries.CHANNEL])
-    left = stale = events
-    while time.perf_counter() - t0 < ctx.cfg.converge_timeout:
-        left = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE {queries.pending()}").fetchone()[0]
-        if not left:
-            stale = conn.execute(
-                f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_prescricao BETWEEN %s AND %s "
-                "AND right(dosagem, %s) <> %s",
-                [first, first + n - 1, len(mark), mark],
-            ).fetchone()[0]
-            if not stale:
-                break
-        time.sleep(0.1)
-    seconds = time.perf_counter() - t0
-    ctx.detail("projector", "burst", {"events": events, "left": left, "stale_rows": stale,
-                                      "seconds": round(seconds, 2)})  # fmt: skip
-    if left or stale:
-        ctx.notes.append(f"projector burst: {left} events pending, {stale} rows stale after {seconds:.0f}s: no figure")
-        ctx.put("projector.events_per_s", None)
-    else:
-        ctx.put("projector.events_per_s", events / seconds)
-    _mark_all_projected(conn)
 
 
 def _flush_redis(url: str) -> None:
@@ -185,21 +38,21 @@ def _flush_redis(url: str) -> None:
     redis.Redis.from_url(redis_py_url(url)).flushall()
 
 
-def _wait_visible(conn, prescricao_id: int, timeout: float) -> float | None:
+def _wait_visible(conn, id_prescricao: int, timeout: float) -> float | None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        if conn.execute(f"SELECT 1 FROM {db.FLAT_TABLE} WHERE id_prescricao = %s LIMIT 1", [prescricao_id]).fetchone():
+        if conn.execute(f"SELECT 1 FROM {db.FLAT_TABLE} WHERE id_prescricao = %s LIMIT 1", [id_prescricao]).fetchone():
             return time.monotonic() - t0
         time.sleep(0.01)
     return None
 
 
-def _converge(conn, medico_id: int, name: str, timeout: float) -> float | None:
+def _converge(conn, id_medico: int, name: str, timeout: float) -> float | None:
     t0 = time.perf_counter()
-    rename(conn, medico_id, name)
+    rename(conn, id_medico, name)
     while time.perf_counter() - t0 < timeout:
         stale = conn.execute(
-            f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s AND nome_medico <> %s", [medico_id, name]
+            f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s AND nome_medico <> %s", [id_medico, name]
         ).fetchone()[0]
         if not stale:
             return time.perf_counter() - t0
@@ -223,8 +76,8 @@ def _await_outbox_vacuum(ctx: Context) -> None:
     while time.monotonic() - t0 < 150:
         done = conn.execute(
             "SELECT greatest(last_vacuum, last_autovacuum) >= %s OR n_dead_tup < 20000 "
-            "FROM pg_stat_user_tables WHERE relname = %s",
-            [since, TABLE],
+            "FROM pg_stat_user_tables WHERE relname = 'outbox_events'",
+            [since],
         ).fetchone()
         if done and done[0]:
             ctx.detail("lag", "outbox_vacuum_wait_s", round(time.monotonic() - t0, 1))
@@ -264,7 +117,7 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
                     row = conn.execute(
                         "SELECT count(*) FILTER (WHERE published_at IS NULL), "
                         "count(*) FILTER (WHERE published_at IS NOT NULL) "
-                        f"FROM {TABLE} WHERE {queries.pending()}"
+                        "FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
                     ).fetchone()
                     backlog.append((round(time.monotonic() - t0, 1), row[0], row[1]))
                 with contextlib.suppress(queue.Empty):
@@ -368,7 +221,7 @@ def run(ctx: Context) -> None:
     try:
         relay_throughput(ctx)
         _flush_redis(redis_url)
-        _mark_all_projected(conn)
+        mark_all_projected(conn)
         if not projector_present():
             ctx.pending(
                 ["lag.p50_ms", "lag.p99_ms", "fanout.celery_50k_ms", "fanout.celery_1k_ms", *MEMORY_KEYS],
@@ -390,8 +243,8 @@ def run(ctx: Context) -> None:
             )
         del pid
         projector_throughput(ctx)
-        for label, medico_id in (("1k", 2), ("50k", 1)):
-            took = _converge(conn, medico_id, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
+        for label, id_medico in (("1k", 2), ("50k", 1)):
+            took = _converge(conn, id_medico, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
             ctx.put(f"fanout.celery_{label}_ms", None if took is None else took * 1000)
         _await_outbox_vacuum(ctx)
         achieved = _lag(ctx, web_port, running, ctx.cfg.lag_rate, ctx.cfg.lag_seconds)

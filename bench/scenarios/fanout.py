@@ -13,14 +13,14 @@ from bench import db
 from bench.context import Context, log, median
 
 
-def rename(conn, medico_id: int, name: str) -> float:
+def rename(conn, id_medico: int, name: str) -> float:
     t0 = time.perf_counter()
-    conn.execute("UPDATE medicos SET nome = %s WHERE id = %s", [name, medico_id])
+    conn.execute("UPDATE medicos SET nome = %s WHERE id = %s", [name, id_medico])
     return time.perf_counter() - t0
 
 
-def rows_of(conn, medico_id: int) -> int:
-    return conn.execute(f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s", [medico_id]).fetchone()[0]
+def rows_of(conn, id_medico: int) -> int:
+    return conn.execute(f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s", [id_medico]).fetchone()[0]
 
 
 def run_trigger(ctx: Context) -> None:
@@ -31,15 +31,15 @@ def run_trigger(ctx: Context) -> None:
     conn = ctx.conn
     if ctx.features["sync_mode"]:
         db.set_sync_mode(conn, "trigger")
-    for label, medico_id in (("1k", 2), ("50k", 1)):
-        shown = rows_of(conn, medico_id)
-        times = [rename(conn, medico_id, f"Dr(a). Renomeado {label} {k}") * 1000 for k in range(3)]
+    for label, id_medico in (("1k", 2), ("50k", 1)):
+        shown = rows_of(conn, id_medico)
+        times = [rename(conn, id_medico, f"Dr(a). Renomeado {label} {k}") * 1000 for k in range(3)]
         stale = conn.execute(
             f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_medico = %s AND nome_medico <> %s",
-            [medico_id, f"Dr(a). Renomeado {label} 2"],
+            [id_medico, f"Dr(a). Renomeado {label} 2"],
         ).fetchone()[0]
         if stale:
-            ctx.notes.append(f"after renaming doctor {medico_id}, {stale} flat rows still show an old name")
+            ctx.notes.append(f"after renaming doctor {id_medico}, {stale} flat rows still show an old name")
         ctx.detail("fanout", f"trigger_{label}", {"rows": shown, "runs_ms": [round(t, 1) for t in times]})
         ctx.put(f"fanout.trigger_{label}_ms", median(times))
-        log(f"  rename doctor {medico_id} ({shown} rows): {median(times):.0f} ms")
+        log(f"  rename doctor {id_medico} ({shown} rows): {median(times):.0f} ms")

@@ -1,4 +1,6 @@
-"""URL converters."""
+"""URL converters: `<bigint:...>` is registered when this module is imported (by each app's urls)."""
+
+from django.urls import register_converter
 
 MAX_BIGINT = 2**63 - 1
 
@@ -16,3 +18,6 @@ class BigIntConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+register_converter(BigIntConverter, "bigint")

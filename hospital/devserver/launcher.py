@@ -7,7 +7,7 @@ embedded Redis in celery mode when `REDIS_URL` is unset.
 started, and only those are stopped on the way out.
 
 Processes (`hospital.devserver.supervisor` runs them, restarts what crashes
-and stops them on Ctrl-C):
+and stops them on Ctrl-C; docs/architecture.md, "Processes"):
 
 - `web`: gunicorn serving `hospital.wsgi` on http://$HOST:$PORT. Gunicorn,
   not runserver, because it is what the Procfile deploys (several workers, so

@@ -44,7 +44,7 @@ def _world():
 
 def _prescribe(medico, paciente, medicamento, hour: int = 8) -> int:
     return commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(medicamento.pk, f"{hour:02d}:00", "1mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(medicamento.pk, f"{hour:02d}:00", "1mg")]
     ).pk
 
 
@@ -78,7 +78,7 @@ def test_broker_down_during_writes_loses_nothing(stack, private_redis):
 
     private_redis.stop()
     written = [_prescribe(medicos[0], pacientes[1], medicamentos[n % 12], hour=n % 24) for n in range(20)]
-    master.update_doctor(medico_id=medicos[0].pk, nome="Dr. J. Silva", especialidade=Especialidade.CARDIOLOGIA,
+    master.update_doctor(id_medico=medicos[0].pk, nome="Dr. J. Silva", especialidade=Especialidade.CARDIOLOGIA,
                          crm="CRM12345")  # fmt: skip
     time.sleep(3)  # the relay keeps trying meanwhile
     status = sync_status()
@@ -114,7 +114,7 @@ def test_two_relays_two_workers_concurrent_writers_keep_per_prescription_order(s
             for hour in range(1, 11):
                 for pk in mine:
                     commands.add_item(
-                        prescricao_id=pk, item=ItemInput(medicamentos[hour].pk, f"{hour:02d}:00", f"{hour}mg")
+                        id_prescricao=pk, item=ItemInput(medicamentos[hour].pk, f"{hour:02d}:00", f"{hour}mg")
                     )
                     time.sleep(rng.random() / 100)
         except BaseException as exc:  # pragma: no cover - reported below

@@ -162,7 +162,7 @@ def test_long_transaction_open_during_writes_skips_nothing(shipped_stack, record
         late.execute("SELECT outbox_append('MedicamentoPrescrito', 'Prescricao', %s, '{}')", [first])
         late_position = late.execute(f"SELECT max(id) FROM {OutboxEvent._meta.db_table}").fetchone()[0]
         later = [_prescribe(medicos[1], pacientes[1], medicamentos[n % 12], hour=n) for n in range(1, 21)]
-        commands.add_item(prescricao_id=first, item=ItemInput(medicamentos[6].pk, "22:00", "cedo"))
+        commands.add_item(id_prescricao=first, item=ItemInput(medicamentos[6].pk, "22:00", "cedo"))
         assert OutboxEvent.objects.order_by("-pk").first().pk > late_position + 20
         time.sleep(1)  # the relay makes passes while the transaction is open
         late.commit()

@@ -29,14 +29,14 @@ def test_a_doctor_renamed_reaches_the_search_through_the_workers(stack):
     paciente = master.register_patient(nome="Maria Oliveira", data_nascimento=dt.date(1985, 7, 10))
     paracetamol = master.register_medication(nome="Paracetamol", descricao="Analgésico")
     pk = commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(paracetamol.pk, "20:00", "500mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(paracetamol.pk, "20:00", "500mg")]
     ).pk
     stack.worker("w1", concurrency=1)
     stack.relay("r1")
     wait_until(lambda: _ids("joao slva paracetmol") == [pk], 30, "the new prescription to be found", stack)
 
     master.update_doctor(
-        medico_id=medico.pk, nome="Dr. Joaquim Barbosa", especialidade=Especialidade.CARDIOLOGIA, crm="CRM12345"
+        id_medico=medico.pk, nome="Dr. Joaquim Barbosa", especialidade=Especialidade.CARDIOLOGIA, crm="CRM12345"
     )
     wait_until(lambda: _ids("joaquim barbosa") == [pk], 30, "the renamed doctor to be found", stack)
     assert _ids("joao silva") == []

@@ -49,9 +49,9 @@ def test_blank_names_are_refused():
 
 def test_update_doctor_keeps_crm_unique_and_emits_event(cardiologista, oncologista):
     with pytest.raises(DomainError):
-        commands.update_doctor(medico_id=oncologista.pk, nome="Dra. Ana", especialidade="Oncologia", crm="CRM12345")
+        commands.update_doctor(id_medico=oncologista.pk, nome="Dra. Ana", especialidade="Oncologia", crm="CRM12345")
     updated = commands.update_doctor(
-        medico_id=cardiologista.pk, nome="Dr. João P. Silva", especialidade="Cardiologia", crm="CRM12345"
+        id_medico=cardiologista.pk, nome="Dr. João P. Silva", especialidade="Cardiologia", crm="CRM12345"
     )
     assert updated.event_position is not None
     assert Medico.objects.get(pk=cardiologista.pk).nome == "Dr. João P. Silva"

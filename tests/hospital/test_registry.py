@@ -54,7 +54,7 @@ def test_doctors_and_one_by_id(writer_client, cardiologista, registry):
 
 
 def test_inactive_records_only_on_request(writer_client, aspirina):
-    master.deactivate_medication(medicamento_id=aspirina.pk)
+    master.deactivate_medication(id_medicamento=aspirina.pk)
     assert writer_client.get("/api/cadastros/medicamentos/").json()["results"] == []
     inactive = writer_client.get("/api/cadastros/medicamentos/", {"ativo": "false"}).json()["results"]
     assert [m["nome"] for m in inactive] == ["Aspirina"]

@@ -163,10 +163,10 @@ class World:
 def world(cardiologista, paciente, aspirina, paracetamol, farmaceutico, prescritor, staff_user) -> World:
     """Objects every route can name, and one user per kind of caller (the visit `ATD-M` exists)."""
     prescricao = commands.create_prescription(
-        medico_id=cardiologista.pk,
-        paciente_id=paciente.pk,
+        id_medico=cardiologista.pk,
+        id_paciente=paciente.pk,
         data_prescricao=None,
-        itens=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
+        medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
     )
     users = {
         "farmacia": farmaceutico,

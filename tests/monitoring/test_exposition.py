@@ -45,7 +45,9 @@ def test_relay_and_worker_serve_their_counters_and_the_sync_gauges(stack):
     aspirina = master.register_medication(nome="Aspirina")
     for hour in (8, 12, 20):
         commands.create_prescription(
-            medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, f"{hour:02d}:00", "100mg")]
+            id_medico=medico.pk,
+            id_paciente=paciente.pk,
+            medicamentos=[ItemInput(aspirina.pk, f"{hour:02d}:00", "100mg")],
         )
 
     def applied_all(status, page):  # 6 events: 3 master-data registrations, 3 prescriptions

@@ -31,11 +31,11 @@ def test_commands_write_exactly_their_own_event(world):
     medico, paciente, (aspirina, paracetamol, _) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     start = _last()
     prescricao = commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk,
-        itens=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
+        id_medico=medico.pk, id_paciente=paciente.pk,
+        medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg"), ItemInput(paracetamol.pk, "20:00", "500mg")],
     )  # fmt: skip
-    commands.add_item(prescricao_id=prescricao.pk, item=ItemInput(aspirina.pk, "12:00", "50mg"))
-    master.update_doctor(medico_id=medico.pk, nome="Dr. João S.", especialidade=medico.especialidade, crm=medico.crm)
+    commands.add_item(id_prescricao=prescricao.pk, item=ItemInput(aspirina.pk, "12:00", "50mg"))
+    master.update_doctor(id_medico=medico.pk, nome="Dr. João S.", especialidade=medico.especialidade, crm=medico.crm)
     assert _events_after(start) == [
         ("PrescricaoCriada", "Prescricao", prescricao.pk),
         ("MedicamentoPrescrito", "Prescricao", prescricao.pk),
@@ -50,7 +50,7 @@ def test_orm_update_bulk_create_and_raw_sql_get_one_event_per_aggregate(world):
         world["medicamentos"],
     )
     prescricao = commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "1mg")]
     )
     start = _last()
 
@@ -79,7 +79,7 @@ def test_moving_an_item_names_both_prescriptions_and_rollback_leaves_nothing(wor
     medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     one, two = (
         commands.create_prescription(
-            medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, h, "1")]
+            id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, h, "1")]
         )
         for h in ("08:00", "09:00")
     )
@@ -120,7 +120,7 @@ def test_a_truncated_write_table_empties_the_read_models_in_both_modes(world, mo
 
     medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "100mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg")]
     )  # trigger mode: projected at once
     assert ItemDetalhado.objects.count() == 1 and PrescricaoDocumento.objects.count() == 1
     set_mode(mode)

@@ -97,8 +97,8 @@ def test_a_phantom_projects_nothing_and_an_early_message_waits_for_its_commit(
     monkeypatch.setattr(dualwrite, "publish_in_transaction", publish_then_fail_at_commit)
     with pytest.raises(DatabaseError, match="commit refused by the test"):
         commands.create_prescription(
-            medico_id=world["medicos"][0].pk, paciente_id=maria.pk, id_atendimento="ATD-1",
-            itens=[ItemInput(aspirina.pk, "08:00", "100mg")],
+            id_medico=world["medicos"][0].pk, id_paciente=maria.pk, id_atendimento="ATD-1",
+            medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg")],
         )  # fmt: skip
     assert not Prescricao.objects.exists()  # the phantom's message is in Redis; its data never existed
 
@@ -113,7 +113,7 @@ def test_a_phantom_projects_nothing_and_an_early_message_waits_for_its_commit(
         assert not ItemDetalhado.objects.exists() and not PrescricaoDocumento.objects.exists()
         monkeypatch.setattr(dualwrite, "publish_in_transaction", publish_then_commit_late)
         real = commands.create_prescription(
-            medico_id=world["medicos"][0].pk, paciente_id=pedro.pk, itens=[ItemInput(aspirina.pk, "09:00", "1g")]
+            id_medico=world["medicos"][0].pk, id_paciente=pedro.pk, medicamentos=[ItemInput(aspirina.pk, "09:00", "1g")]
         )
         wait_until(lambda: ItemDetalhado.objects.filter(id_prescricao=real.pk).exists(), 20, "the late commit", stack)
     finally:

@@ -38,7 +38,9 @@ def test_shuffled_and_duplicated_streams_converge_to_the_source_join(world, cele
     """Celery mode: the triggers stand down; replay the outbox out of order, with duplicates, in random messages."""
     if not commands.Prescricao.objects.exists():
         m, p, meds = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
-        commands.create_prescription(medico_id=m.pk, paciente_id=p.pk, itens=[ItemInput(meds[0].pk, "08:00", "1")])
+        commands.create_prescription(
+            id_medico=m.pk, id_paciente=p.pk, medicamentos=[ItemInput(meds[0].pk, "08:00", "1")]
+        )
     for op in steps:
         with contextlib.suppress(DomainError, IntegrityError):
             _apply(op)
@@ -59,11 +61,11 @@ def test_shuffled_and_duplicated_streams_converge_to_the_source_join(world, cele
 def test_a_stale_event_delivered_late_never_brings_old_data_back(world, celery_mode):
     medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     prescricao = commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "1mg")]
     )
     created = _pending()
-    commands.add_item(prescricao_id=prescricao.pk, item=ItemInput(aspirina.pk, "20:00", "2mg"))
-    commands.cancel_prescription(prescricao_id=prescricao.pk)
+    commands.add_item(id_prescricao=prescricao.pk, item=ItemInput(aspirina.pk, "20:00", "2mg"))
+    commands.cancel_prescription(id_prescricao=prescricao.pk)
     projector.apply_events(_pending())  # the newest first
     projector.apply_events(created)  # the creation event arrives late, twice
     projector.apply_events(created)
@@ -76,10 +78,10 @@ def test_master_data_events_reach_every_prescription_showing_them(world, celery_
     medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     for hour in range(5):
         commands.create_prescription(
-            medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, f"{hour:02d}:00", "1")]
+            id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, f"{hour:02d}:00", "1")]
         )
     projector.apply_events(_pending())
-    master.update_medication(medicamento_id=aspirina.pk, nome="AAS", descricao="novo")
+    master.update_medication(id_medicamento=aspirina.pk, nome="AAS", descricao="novo")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE medicos SET nome = 'Dr. Renomeado' WHERE id = %s", [medico.pk])
     assert set(ItemDetalhado.objects.values_list("nome_medico", flat=True)) == {medico.nome}  # not yet
@@ -92,7 +94,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_message_is_applied(
     settings.OUTBOX_MAX_ATTEMPTS = 2
     medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     prescricao = commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "1mg")]
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT outbox_append('Estranho', 'Desconhecido', 1, '{}')")
@@ -112,9 +114,9 @@ def test_catch_up_applies_everything_pending_in_process(world, celery_mode):
     medico, paciente, (aspirina, *_) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     for day in range(3):
         commands.create_prescription(
-            medico_id=medico.pk,
-            paciente_id=paciente.pk,
-            itens=[ItemInput(aspirina.pk, "08:00", "1")],
+            id_medico=medico.pk,
+            id_paciente=paciente.pk,
+            medicamentos=[ItemInput(aspirina.pk, "08:00", "1")],
             data_prescricao=dt.datetime(2024, 1, 1 + day, tzinfo=dt.UTC),
         )
     assert find_drift()

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _write(world, hour: int) -> int:
     medico, paciente, medicamentos = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     return commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(medicamentos[0].pk, f"{hour:02d}:00", "1")]
+        id_medico=medico.pk,
+        id_paciente=paciente.pk,
+        medicamentos=[ItemInput(medicamentos[0].pk, f"{hour:02d}:00", "1")],
     ).pk
 
 

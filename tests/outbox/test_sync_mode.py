@@ -62,9 +62,9 @@ def test_relay_refuses_a_broker_other_than_the_recorded_one(world):
     from prescriptions.rules import ItemInput
 
     commands.create_prescription(
-        medico_id=world["medicos"][0].pk,
-        paciente_id=world["pacientes"][0].pk,
-        itens=[ItemInput(world["medicamentos"][0].pk, "08:00", "100mg")],
+        id_medico=world["medicos"][0].pk,
+        id_paciente=world["pacientes"][0].pk,
+        medicamentos=[ItemInput(world["medicamentos"][0].pk, "08:00", "100mg")],
     )
     result = _process([sys.executable, "manage.py", "outbox_relay", "--once"], REDIS_URL=BROKER_B)
     assert result.returncode == 1

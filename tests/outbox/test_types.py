@@ -20,23 +20,23 @@ def test_every_command_and_captured_write_emits_declared_types(world):
     medico, paciente, (aspirina, paracetamol, _) = world["medicos"][0], world["pacientes"][0], world["medicamentos"]
     start = OutboxEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     novo = master.register_doctor(nome="Dra. Nova", especialidade=medico.especialidade, crm="99999")
-    master.update_doctor(medico_id=novo.pk, nome="Dra. Nova S.", especialidade=novo.especialidade, crm=novo.crm)
+    master.update_doctor(id_medico=novo.pk, nome="Dra. Nova S.", especialidade=novo.especialidade, crm=novo.crm)
     outro = master.register_patient(nome="Outro Paciente", data_nascimento=dt.date(1990, 1, 1))
-    master.update_patient(paciente_id=outro.pk, nome="Outro P.", data_nascimento=dt.date(1990, 1, 1))
+    master.update_patient(id_paciente=outro.pk, nome="Outro P.", data_nascimento=dt.date(1990, 1, 1))
     remedio = master.register_medication(nome="Remédio Novo")
-    master.update_medication(medicamento_id=remedio.pk, nome="Remédio Novo 2")
+    master.update_medication(id_medicamento=remedio.pk, nome="Remédio Novo 2")
     prescricao = commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "100mg")]
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg")]
     )
-    item = commands.add_item(prescricao_id=prescricao.pk, item=ItemInput(paracetamol.pk, "12:00", "500mg"))
+    item = commands.add_item(id_prescricao=prescricao.pk, item=ItemInput(paracetamol.pk, "12:00", "500mg"))
     first = prescricao.itens.exclude(pk=item.pk).get()
     commands.revise_prescription(
-        prescricao_id=prescricao.pk,
+        id_prescricao=prescricao.pk,
         revision=Revision(change={first.pk: ("medicamentos[0]", ItemInput(aspirina.pk, "09:00", "100mg"))}),
     )
-    commands.remove_item(prescricao_id=prescricao.pk, item_id=item.pk)
-    commands.change_prescription_date(prescricao_id=prescricao.pk, data_prescricao=timezone.now())
-    commands.cancel_prescription(prescricao_id=prescricao.pk)
+    commands.remove_item(id_prescricao=prescricao.pk, id_item=item.pk)
+    commands.change_prescription_date(id_prescricao=prescricao.pk, data_prescricao=timezone.now())
+    commands.cancel_prescription(id_prescricao=prescricao.pk)
     Medico.objects.filter(pk=medico.pk).update(nome="Direto")  # bypasses the commands: captured by a trigger
 
     written = set(OutboxEvent.objects.filter(pk__gt=start).values_list("event_type", "aggregate_type"))

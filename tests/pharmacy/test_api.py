@@ -60,7 +60,7 @@ def test_worklist_filters(reader_client, article_prescription, second_prescripti
 
 
 def test_cancelled_prescription_leaves_the_worklist_and_its_document_says_so(reader_client, article_prescription):
-    commands.cancel_prescription(prescricao_id=article_prescription.pk)
+    commands.cancel_prescription(id_prescricao=article_prescription.pk)
     assert reader_client.get(ITEMS).json()["results"] == []
     doc = reader_client.get(f"/api/pharmacy/prescricoes/{article_prescription.pk}/").json()
     assert doc["status"] == "cancelada"

@@ -25,7 +25,7 @@ def test_document_list_newest_first_with_filters(reader_client, article_prescrip
     assert _ids(reader_client.get(DOCS, {"id_paciente": article_prescription.paciente_id})) == [article]
     assert _ids(reader_client.get(DOCS, {"id_medico": second_prescription_like.medico_id})) == [second]
     assert _ids(reader_client.get(DOCS, {"data_prescricao__lte": "2023-12-31T00:00:00Z"})) == [article]
-    commands.cancel_prescription(prescricao_id=second, motivo="Troca de esquema")
+    commands.cancel_prescription(id_prescricao=second, motivo="Troca de esquema")
     assert _ids(reader_client.get(DOCS, {"status": "cancelada"})) == [second]
     assert _ids(reader_client.get(DOCS, {"status": "ativa"})) == [article]
     page = reader_client.get(DOCS, {"page_size": 1}).json()
@@ -35,7 +35,7 @@ def test_document_list_newest_first_with_filters(reader_client, article_prescrip
 
 
 def test_cancelled_document_carries_the_reason(reader_client, article_prescription):
-    commands.cancel_prescription(prescricao_id=article_prescription.pk, motivo="Paciente alérgica a AAS")
+    commands.cancel_prescription(id_prescricao=article_prescription.pk, motivo="Paciente alérgica a AAS")
     document = reader_client.get(f"{DOCS}{article_prescription.pk}/").json()
     assert document["status"] == "cancelada"
     assert document["motivo_cancelamento"] == "Paciente alérgica a AAS"
@@ -43,7 +43,7 @@ def test_cancelled_document_carries_the_reason(reader_client, article_prescripti
 
 
 def test_a_direct_sql_change_of_the_reason_reaches_the_document(article_prescription):
-    commands.cancel_prescription(prescricao_id=article_prescription.pk, motivo="Primeiro motivo")
+    commands.cancel_prescription(id_prescricao=article_prescription.pk, motivo="Primeiro motivo")
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE prescricoes SET motivo_cancelamento = 'Corrigido' WHERE id = %s", [article_prescription.pk]

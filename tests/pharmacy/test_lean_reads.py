@@ -64,10 +64,10 @@ def varied(article_prescription, paciente, oncologista, quimio, aspirina):
         (sem_endereco.pk, dt.datetime(2024, 3, 1, 0, 0, 0, 5, tzinfo=dt.UTC)),  # same instant: the cursor's offset
     ):
         commands.create_prescription(
-            medico_id=oncologista.pk,
-            paciente_id=paciente_id,
+            id_medico=oncologista.pk,
+            id_paciente=paciente_id,
             data_prescricao=when,
-            itens=[
+            medicamentos=[
                 ItemInput(quimio.pk, "23:59", "1 ampola — diluída\u2028lenta"),
                 ItemInput(aspirina.pk, "00:00", "1"),
             ],

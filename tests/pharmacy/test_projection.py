@@ -77,7 +77,7 @@ def test_article_example_yields_the_articles_rows_and_document(article_prescript
 
 
 def test_cancel_removes_rows_and_keeps_a_cancelled_document(article_prescription):
-    commands.cancel_prescription(prescricao_id=article_prescription.pk, motivo="erro")
+    commands.cancel_prescription(id_prescricao=article_prescription.pk, motivo="erro")
     assert not ItemDetalhado.objects.exists()
     assert PrescricaoDocumento.objects.get(pk=article_prescription.pk).documento["status"] == "cancelada"
     assert_read_models_match_source()
@@ -104,7 +104,7 @@ def test_queryset_update_bulk_create_and_delete_paths(article_prescription, aspi
     assert ItemDetalhado.objects.count() == 5
     PrescricaoMedicamento.objects.filter(horario__lt=dt.time(4)).delete()
     assert ItemDetalhado.objects.count() == 2
-    master.update_patient(paciente_id=paciente.pk, nome="Maria O.", data_nascimento=dt.date(1985, 7, 10))
+    master.update_patient(id_paciente=paciente.pk, nome="Maria O.", data_nascimento=dt.date(1985, 7, 10))
     assert_read_models_match_source()
     article_prescription.delete()
     assert not ItemDetalhado.objects.exists() and not PrescricaoDocumento.objects.exists()
@@ -114,9 +114,9 @@ def test_failing_command_leaves_read_models_untouched(article_prescription, quim
     before_rows = list(ItemDetalhado.objects.order_by("id").values())
     before_docs = list(PrescricaoDocumento.objects.values())
     with pytest.raises(DomainError):  # a cardiologist may not prescribe an oncology-only drug
-        commands.add_item(prescricao_id=article_prescription.pk, item=ItemInput(quimio.pk, "09:00", "1mg"))
+        commands.add_item(id_prescricao=article_prescription.pk, item=ItemInput(quimio.pk, "09:00", "1mg"))
     with pytest.raises(DomainError):
-        commands.remove_item(prescricao_id=article_prescription.pk, item_id=10**9)
+        commands.remove_item(id_prescricao=article_prescription.pk, id_item=10**9)
     assert list(ItemDetalhado.objects.order_by("id").values()) == before_rows
     assert list(PrescricaoDocumento.objects.values()) == before_docs
 

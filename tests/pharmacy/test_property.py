@@ -51,28 +51,28 @@ def _apply(op) -> None:
         med, pat, items = args
         itens = [ItemInput(_pick(Medicamento, m), f"{h:02d}:00", "10mg") for m, h in items]
         commands.create_prescription(
-            medico_id=_pick(Medico, med), paciente_id=_pick(Paciente, pat), itens=itens,
+            id_medico=_pick(Medico, med), id_paciente=_pick(Paciente, pat), medicamentos=itens,
             data_prescricao=dt.datetime(2024, 1, 1, 8, 0, 0, 123456, tzinfo=dt.UTC),
         )  # fmt: skip
     elif kind == "add_item":
         p, m, h = args
         if (pk := _pick(Prescricao, p)) is not None:
-            commands.add_item(prescricao_id=pk, item=ItemInput(_pick(Medicamento, m), f"{h:02d}:30", "5 ml"))
+            commands.add_item(id_prescricao=pk, item=ItemInput(_pick(Medicamento, m), f"{h:02d}:30", "5 ml"))
     elif kind == "remove_item":
         p, i = args
         if (pk := _pick(Prescricao, p)) is not None:
             items = list(
                 PrescricaoMedicamento.objects.filter(prescricao_id=pk).order_by("pk").values_list("pk", flat=True)
             )
-            commands.remove_item(prescricao_id=pk, item_id=items[i % len(items)] if items else 0)
+            commands.remove_item(id_prescricao=pk, id_item=items[i % len(items)] if items else 0)
     elif kind == "cancel":
         if (pk := _pick(Prescricao, args[0])) is not None:
-            commands.cancel_prescription(prescricao_id=pk, motivo="teste")
+            commands.cancel_prescription(id_prescricao=pk, motivo="teste")
     elif kind == "change_date":
         p, days = args
         if (pk := _pick(Prescricao, p)) is not None:
             when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=days, minutes=days)
-            commands.change_prescription_date(prescricao_id=pk, data_prescricao=when)
+            commands.change_prescription_date(id_prescricao=pk, data_prescricao=when)
     elif kind == "rename_doctor_update":
         Medico.objects.filter(pk=_pick(Medico, args[0])).update(nome=args[1])
     elif kind == "rename_patient_sql":
@@ -85,7 +85,7 @@ def _apply(op) -> None:
     elif kind == "rename_medication_command":
         med = Medicamento.objects.get(pk=_pick(Medicamento, args[0]))
         master.update_medication(
-            medicamento_id=med.pk, nome=args[1], descricao=f"desc {args[1]}",
+            id_medicamento=med.pk, nome=args[1], descricao=f"desc {args[1]}",
             especialidades_permitidas=med.especialidades_permitidas,
         )  # fmt: skip
     elif kind == "bulk_create_items":

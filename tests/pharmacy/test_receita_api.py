@@ -78,7 +78,7 @@ def test_pdf_receita_reads_right(reader_client, article_prescription, how):
 
 
 def test_a_cancelled_receita_is_marked_so(reader_client, article_prescription):
-    commands.cancel_prescription(prescricao_id=article_prescription.pk, motivo="Troca")
+    commands.cancel_prescription(id_prescricao=article_prescription.pk, motivo="Troca")
     html = _html_text(reader_client.get(_url(article_prescription.pk)).content)
     assert "RECEITA CANCELADA — NÃO DISPENSAR" in html and html.endswith("Situação Cancelada Dr. João Silva — CRM12345")
     lines = _pdf_lines(reader_client.get(_url(article_prescription.pk), {"formato": "pdf"}).content)

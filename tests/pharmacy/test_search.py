@@ -22,7 +22,7 @@ from prescriptions.rules import ItemInput
 
 def _prescribe(medico, paciente, itens, when):
     return commands.create_prescription(
-        medico_id=medico.pk, paciente_id=paciente.pk, data_prescricao=when, itens=[ItemInput(*i) for i in itens]
+        id_medico=medico.pk, id_paciente=paciente.pk, data_prescricao=when, medicamentos=[ItemInput(*i) for i in itens]
     ).pk
 
 
@@ -43,7 +43,7 @@ def corpus(article_prescription, cardiologista, oncologista, paciente, aspirina,
         "lucia": _prescribe(pediatra, lucia, [(paracetamol.pk, "12:00", "200mg")], day + dt.timedelta(days=2)),
         "cancelada": _prescribe(pediatra, paciente, [(dipirona.pk, "22:00", "500mg")], day + dt.timedelta(days=3)),
     }
-    commands.cancel_prescription(prescricao_id=ids["cancelada"], motivo="Troca de medicamento")
+    commands.cancel_prescription(id_prescricao=ids["cancelada"], motivo="Troca de medicamento")
     return ids
 
 
@@ -187,7 +187,7 @@ def test_cursor_pages_walk_every_hit_once_in_order(corpus):
 
 def test_a_rename_reaches_the_results_in_trigger_mode(corpus, cardiologista):
     master.update_doctor(
-        medico_id=cardiologista.pk,
+        id_medico=cardiologista.pk,
         nome="Dr. Joaquim Barbosa",
         especialidade=cardiologista.especialidade,
         crm="CRM12345",

@@ -11,7 +11,7 @@ URL = "/api/pharmacy/busca/"
 
 @pytest.fixture
 def cancelled(article_prescription):
-    return commands.cancel_prescription(prescricao_id=article_prescription.pk, motivo="Erro de digitação").pk
+    return commands.cancel_prescription(id_prescricao=article_prescription.pk, motivo="Erro de digitação").pk
 
 
 def test_the_articles_query_answers_the_whole_response_document(reader_client, article_prescription, aspirina):

@@ -100,7 +100,7 @@ def test_swap_keeps_names_indexes_triggers_and_protection(article_prescription):
             cursor.execute(f"DELETE FROM {table}")
     # And the sync keeps writing them (plans re-resolved to the new tables).
     master.update_doctor(
-        medico_id=article_prescription.medico_id, nome="Dr. João S.", especialidade="Cardiologia", crm="CRM12345"
+        id_medico=article_prescription.medico_id, nome="Dr. João S.", especialidade="Cardiologia", crm="CRM12345"
     )
     assert ItemDetalhado.objects.filter(nome_medico="Dr. João S.").count() == 2
     assert_read_models_match_source()
@@ -147,17 +147,17 @@ class Writer:
             try:
                 self.lock.acquire()
                 p = commands.create_prescription(
-                    medico_id=self.medico.pk,
-                    paciente_id=self.paciente.pk,
-                    itens=[ItemInput(self.medicamentos[0].pk, f"{hour:02d}:00", "1 cp")],
+                    id_medico=self.medico.pk,
+                    id_paciente=self.paciente.pk,
+                    medicamentos=[ItemInput(self.medicamentos[0].pk, f"{hour:02d}:00", "1 cp")],
                 )
                 self.created.append(p.pk)
-                commands.add_item(prescricao_id=p.pk, item=ItemInput(self.medicamentos[1].pk, f"{hour:02d}:30", "2"))
+                commands.add_item(id_prescricao=p.pk, item=ItemInput(self.medicamentos[1].pk, f"{hour:02d}:30", "2"))
                 master.update_doctor(
-                    medico_id=self.medico.pk, nome=f"Dr. Nome {hour}", especialidade="Cardiologia", crm="CRM12345"
+                    id_medico=self.medico.pk, nome=f"Dr. Nome {hour}", especialidade="Cardiologia", crm="CRM12345"
                 )
                 if len(self.created) > 1:
-                    commands.cancel_prescription(prescricao_id=self.created[-2])
+                    commands.cancel_prescription(id_prescricao=self.created[-2])
             except BaseException as exc:  # reported by the test
                 self.errors.append(exc)
             finally:
@@ -231,7 +231,7 @@ def test_inside_a_transaction_it_builds_and_swaps_there(article_prescription):
         swap_rebuild.rebuild_swap()
     assert_read_models_match_source()
     commands.change_prescription_date(
-        prescricao_id=article_prescription.pk, data_prescricao=dt.datetime(2023, 5, 21, tzinfo=dt.UTC)
+        id_prescricao=article_prescription.pk, data_prescricao=dt.datetime(2023, 5, 21, tzinfo=dt.UTC)
     )
     assert_read_models_match_source()
 

@@ -155,35 +155,35 @@ class SyncMachine(RuleBasedStateMachine):
     def create(self, medico, paciente, items):
         with contextlib.suppress(*refused):
             commands.create_prescription(
-                medico_id=_nth(Medico, medico), paciente_id=_nth(Paciente, paciente),
-                itens=[ItemInput(_nth(Medicamento, m), f"{h:02d}:00", "10mg") for m, h in items],
+                id_medico=_nth(Medico, medico), id_paciente=_nth(Paciente, paciente),
+                medicamentos=[ItemInput(_nth(Medicamento, m), f"{h:02d}:00", "10mg") for m, h in items],
             )  # fmt: skip
 
     @rule(p=pick, m=pick, h=hour)
     def add_item(self, p, m, h):
         if (pk := _nth(Prescricao, p)) is not None:
             with contextlib.suppress(*refused):
-                commands.add_item(prescricao_id=pk, item=ItemInput(_nth(Medicamento, m), f"{h:02d}:30", "5 ml"))
+                commands.add_item(id_prescricao=pk, item=ItemInput(_nth(Medicamento, m), f"{h:02d}:30", "5 ml"))
 
     @rule(i=pick)
     def remove_item(self, i):
         if (item := _nth(PrescricaoMedicamento, i)) is not None:
             prescricao = PrescricaoMedicamento.objects.get(pk=item).prescricao_id
             with contextlib.suppress(*refused):
-                commands.remove_item(prescricao_id=prescricao, item_id=item)
+                commands.remove_item(id_prescricao=prescricao, id_item=item)
 
     @rule(p=pick)
     def cancel(self, p):
         if (pk := _nth(Prescricao, p)) is not None:
             with contextlib.suppress(*refused):
-                commands.cancel_prescription(prescricao_id=pk, motivo="teste")
+                commands.cancel_prescription(id_prescricao=pk, motivo="teste")
 
     @rule(m=pick, nome=name)
     def rename_medication_command(self, m, nome):
         med = Medicamento.objects.get(pk=_nth(Medicamento, m))
         with contextlib.suppress(*refused):
             master.update_medication(
-                medicamento_id=med.pk, nome=f"{nome} {med.pk}", descricao=f"desc {nome}",
+                id_medicamento=med.pk, nome=f"{nome} {med.pk}", descricao=f"desc {nome}",
                 especialidades_permitidas=med.especialidades_permitidas,
             )  # fmt: skip
 

@@ -61,11 +61,15 @@ def _world() -> World:
     medicamentos = [master.register_medication(nome=n, descricao="d").pk for n in ("Aspirina", "Paracetamol")]
     prescricoes = [
         commands.create_prescription(
-            medico_id=medicos[n], paciente_id=pacientes[n],
-            itens=[ItemInput(medicamentos[0], "08:00", "100mg"), ItemInput(medicamentos[1], f"2{n}:00", "500mg")],
+            id_medico=medicos[n],
+            id_paciente=pacientes[n],
+            medicamentos=[
+                ItemInput(medicamentos[0], "08:00", "100mg"),
+                ItemInput(medicamentos[1], f"2{n}:00", "500mg"),
+            ],
         ).pk
         for n in (0, 1)
-    ]  # fmt: skip
+    ]
     itens = list(PrescricaoMedicamento.objects.order_by("pk").values_list("pk", flat=True))
     return World(medicos, pacientes, medicamentos, prescricoes, itens)
 

@@ -20,7 +20,9 @@ def codes(error: DomainError) -> dict[str, list[str]]:
 
 
 def create(medico, paciente, *itens, **kwargs):
-    return commands.create_prescription(medico_id=medico.pk, paciente_id=paciente.pk, itens=list(itens), **kwargs)
+    return commands.create_prescription(
+        id_medico=medico.pk, id_paciente=paciente.pk, medicamentos=list(itens), **kwargs
+    )
 
 
 def test_creates_prescription_with_items_and_event(cardiologista, paciente, aspirina, paracetamol):
@@ -57,9 +59,9 @@ def test_event_positions_only_grow(cardiologista, paciente, aspirina):
 def test_unknown_doctor_or_patient_is_refused(cardiologista, paciente, aspirina, medico_id, paciente_id, expected):
     with pytest.raises(DomainError) as raised:
         commands.create_prescription(
-            medico_id=medico_id or cardiologista.pk,
-            paciente_id=paciente_id or paciente.pk,
-            itens=[ItemInput(aspirina.pk, "08:00", "1")],
+            id_medico=medico_id or cardiologista.pk,
+            id_paciente=paciente_id or paciente.pk,
+            medicamentos=[ItemInput(aspirina.pk, "08:00", "1")],
         )
     assert codes(raised.value) == expected
     assert not Prescricao.objects.exists()
@@ -67,12 +69,12 @@ def test_unknown_doctor_or_patient_is_refused(cardiologista, paciente, aspirina,
 
 def test_inactive_doctor_patient_and_medication_are_refused(cardiologista, paciente, aspirina):
     master.update_doctor(
-        medico_id=cardiologista.pk, nome=cardiologista.nome, especialidade="Cardiologia", crm="CRM12345", ativo=False
+        id_medico=cardiologista.pk, nome=cardiologista.nome, especialidade="Cardiologia", crm="CRM12345", ativo=False
     )
     master.update_patient(
-        paciente_id=paciente.pk, nome=paciente.nome, data_nascimento=paciente.data_nascimento, ativo=False
+        id_paciente=paciente.pk, nome=paciente.nome, data_nascimento=paciente.data_nascimento, ativo=False
     )
-    master.deactivate_medication(medicamento_id=aspirina.pk)
+    master.deactivate_medication(id_medicamento=aspirina.pk)
     with pytest.raises(DomainError) as raised:
         create(cardiologista, paciente, ItemInput(aspirina.pk, "08:00", "1"))
     assert codes(raised.value) == {
@@ -140,9 +142,9 @@ def test_every_broken_rule_is_reported_at_once_and_nothing_is_written(cardiologi
     before = OutboxEvent.objects.count()
     with pytest.raises(DomainError) as raised:
         commands.create_prescription(
-            medico_id=cardiologista.pk,
-            paciente_id=777,
-            itens=[ItemInput(quimio.pk, "25:00", ""), ItemInput(31337, "08:00", "1")],
+            id_medico=cardiologista.pk,
+            id_paciente=777,
+            medicamentos=[ItemInput(quimio.pk, "25:00", ""), ItemInput(31337, "08:00", "1")],
         )
     assert codes(raised.value) == {
         "id_paciente": [ErrorCode.PATIENT_NOT_FOUND],
@@ -157,41 +159,41 @@ def test_every_broken_rule_is_reported_at_once_and_nothing_is_written(cardiologi
 
 def test_add_item_checks_rules_against_existing_items(article_prescription, aspirina, quimio):
     with pytest.raises(DomainError) as raised:
-        commands.add_item(prescricao_id=article_prescription.pk, item=ItemInput(aspirina.pk, "08:00", "200mg"))
+        commands.add_item(id_prescricao=article_prescription.pk, item=ItemInput(aspirina.pk, "08:00", "200mg"))
     assert codes(raised.value) == {"horario": [ErrorCode.DUPLICATE_ITEM]}
     with pytest.raises(DomainError) as raised:
-        commands.add_item(prescricao_id=article_prescription.pk, item=ItemInput(quimio.pk, "10:00", "1"))
+        commands.add_item(id_prescricao=article_prescription.pk, item=ItemInput(quimio.pk, "10:00", "1"))
     assert codes(raised.value) == {"id_medicamento": [ErrorCode.SPECIALTY_NOT_ALLOWED]}
-    item = commands.add_item(prescricao_id=article_prescription.pk, item=ItemInput(aspirina.pk, "14:00", "100mg"))
+    item = commands.add_item(id_prescricao=article_prescription.pk, item=ItemInput(aspirina.pk, "14:00", "100mg"))
     assert OutboxEvent.objects.get(pk=item.event_position).event_type == "MedicamentoPrescrito"
     assert article_prescription.itens.count() == 3
 
 
 def test_remove_item_but_never_the_last(article_prescription):
     first, second = article_prescription.itens.order_by("horario")
-    prescricao = commands.remove_item(prescricao_id=article_prescription.pk, item_id=first.pk)
+    prescricao = commands.remove_item(id_prescricao=article_prescription.pk, id_item=first.pk)
     assert OutboxEvent.objects.get(pk=prescricao.event_position).payload["id"] == first.pk
     with pytest.raises(DomainError) as raised:
-        commands.remove_item(prescricao_id=article_prescription.pk, item_id=second.pk)
+        commands.remove_item(id_prescricao=article_prescription.pk, id_item=second.pk)
     assert codes(raised.value) == {"item_id": [ErrorCode.LAST_ITEM]}
     assert list(article_prescription.itens.all()) == [second]
 
 
 def test_unknown_prescription_or_item_is_not_found(article_prescription):
     with pytest.raises(NotFound):
-        commands.remove_item(prescricao_id=article_prescription.pk, item_id=987654)
+        commands.remove_item(id_prescricao=article_prescription.pk, id_item=987654)
     with pytest.raises(NotFound):
-        commands.cancel_prescription(prescricao_id=987654)
+        commands.cancel_prescription(id_prescricao=987654)
 
 
 def test_cancelled_prescription_cannot_change(article_prescription, aspirina):
-    cancelled = commands.cancel_prescription(prescricao_id=article_prescription.pk, motivo="erro de digitação")
+    cancelled = commands.cancel_prescription(id_prescricao=article_prescription.pk, motivo="erro de digitação")
     assert cancelled.status == StatusPrescricao.CANCELADA and cancelled.cancelada_em is not None
     assert OutboxEvent.objects.get(pk=cancelled.event_position).event_type == "PrescricaoCancelada"
     for attempt in (
-        lambda: commands.add_item(prescricao_id=cancelled.pk, item=ItemInput(aspirina.pk, "09:00", "1")),
-        lambda: commands.cancel_prescription(prescricao_id=cancelled.pk),
-        lambda: commands.change_prescription_date(prescricao_id=cancelled.pk, data_prescricao=timezone.now()),
+        lambda: commands.add_item(id_prescricao=cancelled.pk, item=ItemInput(aspirina.pk, "09:00", "1")),
+        lambda: commands.cancel_prescription(id_prescricao=cancelled.pk),
+        lambda: commands.change_prescription_date(id_prescricao=cancelled.pk, data_prescricao=timezone.now()),
     ):
         with pytest.raises(Conflict) as raised:
             attempt()
@@ -206,7 +208,7 @@ def test_revision_applies_all_changes_or_none(article_prescription, aspirina, pa
         remove=[aspirina_item.pk],
     )
     with pytest.raises(DomainError) as raised:
-        commands.revise_prescription(prescricao_id=article_prescription.pk, revision=bad)
+        commands.revise_prescription(id_prescricao=article_prescription.pk, revision=bad)
     assert codes(raised.value) == {"linha 2.id_medicamento": [ErrorCode.SPECIALTY_NOT_ALLOWED]}
     assert article_prescription.itens.count() == 2  # the removal did not happen either
 
@@ -216,7 +218,7 @@ def test_revision_applies_all_changes_or_none(article_prescription, aspirina, pa
         change={paracetamol_item.pk: ("linha 2", ItemInput(paracetamol.pk, "21:00", "750mg"))},
         remove=[aspirina_item.pk],
     )
-    commands.revise_prescription(prescricao_id=article_prescription.pk, revision=good)
+    commands.revise_prescription(id_prescricao=article_prescription.pk, revision=good)
     article_prescription.refresh_from_db()
     assert article_prescription.data_prescricao == dt.datetime(2023, 5, 21, 9, 0, tzinfo=dt.UTC)
     assert sorted(article_prescription.itens.values_list("medicamento_id", "horario", "dosagem")) == sorted(

@@ -13,7 +13,7 @@ from prescriptions.rules import ItemInput
 @pytest.mark.django_db(transaction=True)
 def test_event_is_committed_with_the_prescription(cardiologista, paciente, aspirina):
     prescricao = commands.create_prescription(
-        medico_id=cardiologista.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1")]
+        id_medico=cardiologista.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "1")]
     )
     event = OutboxEvent.objects.get(pk=prescricao.event_position)
     assert (event.aggregate_type, event.aggregate_id, event.published_at) == ("Prescricao", prescricao.pk, None)
@@ -29,7 +29,7 @@ def test_a_command_failing_after_its_event_leaves_neither(monkeypatch, cardiolog
     before = OutboxEvent.objects.count()
     with pytest.raises(RuntimeError):
         commands.create_prescription(
-            medico_id=cardiologista.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1")]
+            id_medico=cardiologista.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "1")]
         )
     assert OutboxEvent.objects.count() == before
     assert not Prescricao.objects.exists()
@@ -47,5 +47,5 @@ def test_events_cannot_be_recorded_outside_a_transaction():
 def test_commands_refuse_to_run_nested_in_another_transaction(cardiologista, paciente, aspirina):
     with pytest.raises(RuntimeError), transaction.atomic():
         commands.create_prescription(
-            medico_id=cardiologista.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "08:00", "1")]
+            id_medico=cardiologista.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "08:00", "1")]
         )

@@ -43,7 +43,7 @@ def test_one_line_per_patient_with_visits_newest_first_and_a_date_range(paciente
         "data_nascimento": "1985-07-10",
     }
     assert lines[0]["atendimentos"][0]["exames_laboratoriais"][0]["situacao"] == "liberado"
-    january = _export("--desde", "2024-01-01", "--ate", "2024-01-31")  # local dates (America/Sao_Paulo)
+    january = _export("--since", "2024-01-01", "--until", "2024-01-31")  # local dates (America/Sao_Paulo)
     assert [(line["paciente"]["nome"], [v["id_atendimento"] for v in line["atendimentos"]]) for line in january] == [
         ("Maria Oliveira", ["A-2024"])
     ]

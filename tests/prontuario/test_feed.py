@@ -32,16 +32,16 @@ def _prescriptions(paciente_id: int) -> list[tuple]:
 def _write_history(cardiologista, paciente, aspirina, paracetamol) -> None:
     """Create in a visit, add an item, cancel, rename the doctor; and one prescription outside any visit."""
     rx = commands.create_prescription(
-        medico_id=cardiologista.pk, paciente_id=paciente.pk, id_atendimento="ATD-1", data_prescricao=WHEN,
-        itens=[ItemInput(aspirina.pk, "08:00", "100mg")],
+        id_medico=cardiologista.pk, id_paciente=paciente.pk, id_atendimento="ATD-1", data_prescricao=WHEN,
+        medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg")],
     )  # fmt: skip
-    commands.add_item(prescricao_id=rx.pk, item=ItemInput(paracetamol.pk, "20:00", "500mg"))
-    commands.cancel_prescription(prescricao_id=rx.pk, motivo="troca")
+    commands.add_item(id_prescricao=rx.pk, item=ItemInput(paracetamol.pk, "20:00", "500mg"))
+    commands.cancel_prescription(id_prescricao=rx.pk, motivo="troca")
     commands.create_prescription(
-        medico_id=cardiologista.pk, paciente_id=paciente.pk, itens=[ItemInput(aspirina.pk, "09:00", "1 cp")]
+        id_medico=cardiologista.pk, id_paciente=paciente.pk, medicamentos=[ItemInput(aspirina.pk, "09:00", "1 cp")]
     )
     master.update_doctor(
-        medico_id=cardiologista.pk, nome="Dr. João S. Silva", especialidade=cardiologista.especialidade,
+        id_medico=cardiologista.pk, nome="Dr. João S. Silva", especialidade=cardiologista.especialidade,
         crm=cardiologista.crm,
     )  # fmt: skip
 
@@ -61,7 +61,7 @@ def test_trigger_mode_applies_prescriptions_in_the_writing_transaction(cardiolog
 def test_a_refused_prescription_leaves_no_trace_in_the_record(cardiologista, paciente, aspirina):
     with pytest.raises(Exception):  # noqa: B017 -- the domain refuses the empty prescription
         commands.create_prescription(
-            medico_id=cardiologista.pk, paciente_id=paciente.pk, id_atendimento="ATD-1", itens=[]
+            id_medico=cardiologista.pk, id_paciente=paciente.pk, id_atendimento="ATD-1", medicamentos=[]
         )
     assert _doc(paciente.pk) is None
 

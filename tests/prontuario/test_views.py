@@ -29,9 +29,9 @@ def test_the_new_users_story_result_before_visit_then_triage_then_opening_then_r
 ):
     p = paciente.pk
     commands.create_prescription(
-        medico_id=cardiologista.pk, paciente_id=p, id_atendimento="ATD-1",
+        id_medico=cardiologista.pk, id_paciente=p, id_atendimento="ATD-1",
         data_prescricao=dt.datetime(2024, 3, 10, 14, 20, tzinfo=dt.UTC),
-        itens=[ItemInput(aspirina.pk, "08:00", "100mg")],
+        medicamentos=[ItemInput(aspirina.pk, "08:00", "100mg")],
     )  # fmt: skip
     lab = {"eventos": [lab_result("r1", paciente=p)]}
     assert source_clients["laboratorio"].post(EVENTS, lab, format="json").json()["aplicados"] == 1

@@ -189,15 +189,17 @@ class Command(BaseCommand):
         self.tally["prescriptions", "found" if prescricao else "created"] += 1
         if prescricao is None:
             prescricao = commands.create_prescription(
-                medico_id=medico.pk,
-                paciente_id=paciente.pk,
+                id_medico=medico.pk,
+                id_paciente=paciente.pk,
                 data_prescricao=when,
                 id_atendimento=atendimento,
-                itens=[ItemInput(medications[nome].pk, horario, dosagem) for nome, horario, dosagem in _items(items)],
+                medicamentos=[
+                    ItemInput(medications[nome].pk, horario, dosagem) for nome, horario, dosagem in _items(items)
+                ],
             )
         if cancelled and prescricao.ativa:
             prescricao = commands.cancel_prescription(
-                prescricao_id=prescricao.pk, motivo="Substituída após reavaliação (demo)."
+                id_prescricao=prescricao.pk, motivo="Substituída após reavaliação (demo)."
             )
         self.cancelled += not prescricao.ativa
 

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         def progress(done: int, total: int) -> None:
             if sys.stderr.isatty():
-                sys.stderr.write(f"\r{done}/{total} pacientes")
+                sys.stderr.write(f"\r{done}/{total} patients")
                 sys.stderr.flush()
 
         refreshed = rebuild(progress)

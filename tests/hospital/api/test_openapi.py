@@ -94,10 +94,10 @@ def existing(db) -> Fixtures:
     paciente = master.register_patient(nome="Maria Oliveira", data_nascimento=dt.date(1985, 7, 10), endereco=None)
     meds = [master.register_medication(nome=nome, descricao=None) for nome in ("Aspirina", "Paracetamol", "Dipirona")]
     prescricao = commands.create_prescription(
-        medico_id=medico.pk,
-        paciente_id=paciente.pk,
+        id_medico=medico.pk,
+        id_paciente=paciente.pk,
         data_prescricao=dt.datetime(2023, 5, 20, 14, 30, tzinfo=dt.UTC),
-        itens=[ItemInput(meds[0].pk, "08:00", "100mg"), ItemInput(meds[1].pk, "20:00", "500mg")],
+        medicamentos=[ItemInput(meds[0].pk, "08:00", "100mg"), ItemInput(meds[1].pk, "20:00", "500mg")],
     )
     return Fixtures(
         medico=medico.pk,
