@@ -98,11 +98,12 @@ class _Paciente(serializers.ModelSerializer):
 class _Item(serializers.ModelSerializer):
     id_medicamento = serializers.IntegerField(source="medicamento_id")
     nome = serializers.CharField(source="medicamento.nome")
+    descricao = serializers.CharField(source="medicamento.descricao", allow_null=True)
     horario = serializers.TimeField(format="%H:%M")
 
     class Meta:
         model = PrescricaoMedicamento
-        fields = ["id_medicamento", "nome", "horario", "dosagem"]
+        fields = ["id_medicamento", "nome", "descricao", "horario", "dosagem"]
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -115,6 +116,13 @@ class DocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Prescricao
         fields = ["id_prescricao", "data_prescricao", "status", "medico", "paciente", "medicamentos"]
+
+    def to_representation(self, instance):
+        """A cancelled prescription's document says why, as the project's does."""
+        data = super().to_representation(instance)
+        if instance.status == "cancelada":
+            data["motivo_cancelamento"] = instance.motivo_cancelamento
+        return data
 
 
 class PrescriptionDetail(generics.RetrieveAPIView):
