@@ -14,7 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from hospital.api.api_docs import MEDICO, PACIENTE, UNAUTHENTICATED, ExamplePagination, error, error_example, forbidden
 from hospital.api.permissions import CanReadPharmacy
-from hospital.api.query_params import KnownQueryParametersMixin, whole_number
+from hospital.api.query_params import KnownQueryParametersMixin, StrictPageSizeMixin, whole_number
 from hospital.models import Medicamento, Medico, Paciente
 from hospital.specialties import Especialidade
 
@@ -92,18 +92,8 @@ class MedicamentoFilter(_ActiveFilter):
         return queryset.filter(Q(especialidades_permitidas=[]) | Q(especialidades_permitidas__contains=[value]))
 
 
-class RegistryPagination(ExamplePagination, PageNumberPagination):
+class RegistryPagination(StrictPageSizeMixin, ExamplePagination, PageNumberPagination):
     """Numbered pages of 50 (up to 500); a `page` or `page_size` that is not a whole number in range is a 400."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        return whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)

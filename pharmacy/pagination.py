@@ -7,13 +7,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from hospital.api.api_docs import ExamplePagination
-from hospital.api.query_params import whole_number
+from hospital.api.query_params import StrictPageSizeMixin
 from pharmacy import selectors
 
 CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
-class ItemCursorPagination(ExamplePagination, CursorPagination):
+class ItemCursorPagination(StrictPageSizeMixin, ExamplePagination, CursorPagination):
     """Stable pages over the worklist however it changes between requests.
 
     A `page_size` that is not a whole number from 1 to `max_page_size`, or a
@@ -24,15 +24,6 @@ class ItemCursorPagination(ExamplePagination, CursorPagination):
     example_path, example_query = "/api/pharmacy/itens/", "cursor=cD0yMDIzLTA1LTIwKzE3JTNBMzAlM0EwMCUyQjAwJTNBMDA%3D"
 
     ordering = selectors.ITEM_ORDERING
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        return whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)

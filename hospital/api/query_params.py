@@ -56,3 +56,17 @@ def whole_number(name: str, raw: str, low: int, high: int) -> int:
         message = f"{name} deve ser um número inteiro de {low} a {high}, não {raw!r}."
         raise ValidationError({name: [ErrorDetail(message, code=f"{name}_invalido")]})
     return int(raw)
+
+
+class StrictPageSizeMixin:
+    """Pages of 50 by default; a `page_size` that is not a whole number from 1 to 500 is a 400, never clamped."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return whole_number(self.page_size_query_param, raw, 1, self.max_page_size)
