@@ -20,7 +20,13 @@ import time
 from bench import db, services
 from bench.context import Context, log, pct
 from bench.scenarios.fanout import rename
-from bench.scenarios.throughput import bare_claim_delete, mark_all_projected, projector_throughput, relay_throughput
+from bench.scenarios.throughput import (
+    TABLE,
+    bare_claim_delete,
+    mark_all_projected,
+    projector_throughput,
+    relay_throughput,
+)
 
 KEYS = ["relay.events_per_s", "lag.p50_ms", "lag.p99_ms", "fanout.celery_50k_ms", "fanout.celery_1k_ms"]
 MEMORY_KEYS = ["memory.web_peak_mib", "memory.worker_peak_mib", "memory.relay_peak_mib"]
@@ -76,8 +82,8 @@ def _await_outbox_vacuum(ctx: Context) -> None:
     while time.monotonic() - t0 < 150:
         done = conn.execute(
             "SELECT greatest(last_vacuum, last_autovacuum) >= %s OR n_dead_tup < 20000 "
-            "FROM pg_stat_user_tables WHERE relname = 'outbox_events'",
-            [since],
+            "FROM pg_stat_user_tables WHERE relname = %s",
+            [since, TABLE],
         ).fetchone()
         if done and done[0]:
             ctx.detail("lag", "outbox_vacuum_wait_s", round(time.monotonic() - t0, 1))
@@ -117,7 +123,7 @@ def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float
                     row = conn.execute(
                         "SELECT count(*) FILTER (WHERE published_at IS NULL), "
                         "count(*) FILTER (WHERE published_at IS NOT NULL) "
-                        "FROM outbox_events WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
+                        f"FROM {TABLE} WHERE projected_at IS NULL AND dead_lettered_at IS NULL"
                     ).fetchone()
                     backlog.append((round(time.monotonic() - t0, 1), row[0], row[1]))
                 with contextlib.suppress(queue.Empty):
