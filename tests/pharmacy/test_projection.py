@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from hospital import commands as master
 from hospital.errors import DomainError
-from pharmacy import projection
+from pharmacy import projection, projector
 from pharmacy.models import ItemDetalhado, PrescricaoDocumento
 from pharmacy.protection import unsafe_read_model_writes
 from prescriptions import commands
@@ -155,3 +155,34 @@ def test_refresh_prescriptions_repairs_and_is_idempotent(article_prescription):
     projection.refresh_prescriptions([article_prescription.pk, 999_999])
     projection.refresh_prescriptions([article_prescription.pk])
     assert_read_models_match_source()
+
+
+# The refresh each aggregate's trigger runs (`pharmacy/sql/refresh.sql`), called as the triggers call it.
+_REFRESH = {
+    "Medico": "pharmacy_refresh_medicos",
+    "Paciente": "pharmacy_refresh_pacientes",
+    "Medicamento": "pharmacy_refresh_medicamentos",
+    "Prescricao": "pharmacy_refresh_prescricoes",
+}
+
+
+@pytest.mark.parametrize("aggregate", ["Medico", "Paciente", "Medicamento", "Prescricao"])
+def test_refresh_for_each_aggregate_type(article_prescription, cardiologista, paciente, aspirina, aggregate):
+    ids = {
+        "Medico": cardiologista.pk,
+        "Paciente": paciente.pk,
+        "Medicamento": aspirina.pk,
+        "Prescricao": article_prescription.pk,
+    }
+    with unsafe_read_model_writes():
+        ItemDetalhado.objects.update(nome_medico="x", nome_paciente="x", nome_medicamento="x", dosagem="x")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_REFRESH[aggregate]}(%s::bigint[])", [[ids[aggregate]]])
+    column = {"Medico": "nome_medico", "Paciente": "nome_paciente", "Medicamento": "nome_medicamento"}.get(aggregate)
+    if column:
+        assert ItemDetalhado.objects.exclude(**{column: "x"}).exists()
+    else:
+        assert_read_models_match_source()
+    # An aggregate type the outbox does not declare is refused by the projector, not silently skipped.
+    result = projector.apply_events([projector.Event(10**12, "Outro", 1)])
+    assert result.failed == {10**12: "unknown aggregate type: 'Outro'"} and result.projected == []
