@@ -5,10 +5,10 @@
 Runs against DATABASE_URL's database (migrated; its outbox is emptied before and after, and it is in celery
 mode meanwhile: use a database of your own). For each events-per-aggregate layout it fills the outbox with a
 backlog, then drains it with `claim` + `mark_published` (the relay's two statements, no broker) using the
-current claim (`outbox.store`) and the previous claim (below, the baseline), alternating rounds; it reports
-events/s of each and their ratio. Then the stall: two events per aggregate, a "dead relay" leasing the first
-`OUTBOX_BATCH_SIZE` heads; how many events the next claim takes with each (the previous one took none until
-the lease ran out).
+current claim (`outbox.store`) and the previous claim (the baseline: the same statement without
+`outbox.queries.SKIP_BLOCKED`), alternating rounds; it reports events/s of each and their ratio. Then the
+stall: two events per aggregate, a "dead relay" leasing the first `OUTBOX_BATCH_SIZE` heads; how many events
+the next claim takes with each (the previous one took none until the lease ran out).
 """
 
 from __future__ import annotations
@@ -30,35 +30,13 @@ from outbox import queries, store  # noqa: E402
 from outbox.models import OutboxEvent  # noqa: E402
 from outbox.sync_mode import current_mode, set_mode  # noqa: E402
 
-# The claim before the no-starvation fix: LIMIT first, drop blocked candidates after.
 TABLE = queries.TABLE
 
-PREVIOUS_CLAIM_SQL = f"""
-WITH candidates AS (
-    SELECT e.id, e.aggregate_type, e.aggregate_id
-    FROM {TABLE} e
-    WHERE {queries.unpublished("e")}
-      AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
-      AND e.xid < %(horizon)s::text::xid8
-    ORDER BY e.id
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
-), heads AS (
-    SELECT c.id FROM candidates c
-    LEFT JOIN LATERAL (
-        SELECT b.id FROM {TABLE} b
-        WHERE b.aggregate_type = c.aggregate_type AND b.aggregate_id = c.aggregate_id AND b.id < c.id
-          AND {queries.unpublished("b")}
-          AND b.id NOT IN (SELECT id FROM candidates)
-        ORDER BY b.id LIMIT 1
-    ) blocker ON true
-    WHERE blocker.id IS NULL
-)
-UPDATE {TABLE} e
-SET next_attempt_at = now() + make_interval(secs => %(lease)s)
-FROM heads WHERE e.id = heads.id
-RETURNING e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.attempts
-"""
+# The baseline: the claim without its no-starvation condition, as it was before that condition existed. It takes
+# the first `batch` unpublished events by position and only then drops the blocked ones (the `heads` step), so
+# a batch of blocked events stalls it.
+PREVIOUS_CLAIM_SQL = queries.CLAIM_SQL.replace(queries.SKIP_BLOCKED, "")
+assert PREVIOUS_CLAIM_SQL != queries.CLAIM_SQL, "outbox.queries.CLAIM_SQL no longer embeds SKIP_BLOCKED"
 
 
 def _sql(statement: str, params=None):
