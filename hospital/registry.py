@@ -102,10 +102,6 @@ class RegistryPagination(StrictPageSizeMixin, ExamplePagination, PageNumberPagin
         return super().paginate_queryset(queryset, request, view)
 
 
-def _pagination(path: str) -> type[PageNumberPagination]:
-    return type("RegistryPagination", (RegistryPagination,), {"example_path": path})
-
-
 READ_ERRORS = {
     401: UNAUTHENTICATED,
     403: forbidden("Somente a farmácia (grupo 'farmacia'), prescritores ou a equipe podem consultar."),
@@ -114,9 +110,31 @@ PAGE_NOT_FOUND = error("Página além da última.", error_example("Página invá
 NOT_FOUND = error("Id inexistente.", error_example("Id inexistente", 404, "Não encontrado.", "not_found"))
 
 
-def _docs(serializer, summary: str, name: str, example: dict):
-    """Schema of a registry viewset: its summary, the article's record as the example, the error answers."""
-    found = [OpenApiExample(name, value=example, response_only=True, status_codes=["200"])]
+class RegistryViewSet(KnownQueryParametersMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only master data; a query parameter it does not know is a 400 (a misspelt filter must not widen it)."""
+
+    permission_classes = [CanReadPharmacy]
+
+
+def _viewset(serializer, filterset, route: str, summary: str, example: dict) -> type[RegistryViewSet]:
+    """The viewset of `serializer`'s model under /api/cadastros/`route`/, ordered by name, with its schema.
+
+    The schema: `summary`, the error answers, and `example` (a record, named by its `nome`) as both reads' answer.
+    """
+    model = serializer.Meta.model
+    pagination = type("RegistryPagination", (RegistryPagination,), {"example_path": f"/api/cadastros/{route}/"})
+    viewset = type(
+        f"{model.__name__}ViewSet",
+        (RegistryViewSet,),
+        {
+            "__module__": __name__,
+            "queryset": model.objects.order_by("nome", "pk"),
+            "serializer_class": serializer,
+            "filterset_class": filterset,
+            "pagination_class": pagination,
+        },
+    )
+    found = [OpenApiExample(example["nome"], value=example, response_only=True, status_codes=["200"])]
     return extend_schema_view(
         list=extend_schema(
             tags=["cadastros"],
@@ -130,13 +148,7 @@ def _docs(serializer, summary: str, name: str, example: dict):
             examples=found,
             responses={200: serializer, **READ_ERRORS, 404: NOT_FOUND},
         ),
-    )
-
-
-class RegistryViewSet(KnownQueryParametersMixin, viewsets.ReadOnlyModelViewSet):
-    """Read-only master data; a query parameter it does not know is a 400 (a misspelt filter must not widen it)."""
-
-    permission_classes = [CanReadPharmacy]
+    )(viewset)
 
 
 MEDICO_EXAMPLE = {**MEDICO, "crm_uf": "SP", "ativo": True}
@@ -149,26 +161,14 @@ MEDICAMENTO_EXAMPLE = {
     "ativo": True,
 }
 
-
-@_docs(MedicoSerializer, "Médicos", "Dr. João Silva", MEDICO_EXAMPLE)
-class MedicoViewSet(RegistryViewSet):
-    queryset = Medico.objects.order_by("nome", "pk")
-    serializer_class = MedicoSerializer
-    filterset_class = MedicoFilter
-    pagination_class = _pagination("/api/cadastros/medicos/")
-
-
-@_docs(PacienteSerializer, "Pacientes (busca por nome ou prontuário)", "Maria Oliveira", PACIENTE_EXAMPLE)
-class PacienteViewSet(RegistryViewSet):
-    queryset = Paciente.objects.order_by("nome", "pk")
-    serializer_class = PacienteSerializer
-    filterset_class = PacienteFilter
-    pagination_class = _pagination("/api/cadastros/pacientes/")
-
-
-@_docs(MedicamentoSerializer, "Medicamentos (com as especialidades permitidas)", "Aspirina", MEDICAMENTO_EXAMPLE)
-class MedicamentoViewSet(RegistryViewSet):
-    queryset = Medicamento.objects.order_by("nome", "pk")
-    serializer_class = MedicamentoSerializer
-    filterset_class = MedicamentoFilter
-    pagination_class = _pagination("/api/cadastros/medicamentos/")
+MedicoViewSet = _viewset(MedicoSerializer, MedicoFilter, "medicos", "Médicos", MEDICO_EXAMPLE)
+PacienteViewSet = _viewset(
+    PacienteSerializer, PacienteFilter, "pacientes", "Pacientes (busca por nome ou prontuário)", PACIENTE_EXAMPLE
+)
+MedicamentoViewSet = _viewset(
+    MedicamentoSerializer,
+    MedicamentoFilter,
+    "medicamentos",
+    "Medicamentos (com as especialidades permitidas)",
+    MEDICAMENTO_EXAMPLE,
+)
