@@ -20,7 +20,17 @@ from hospital.models import Medicamento, Medico, Paciente
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class _PrescribedMedication(serializers.ModelSerializer):
+    """What the worklist item and the document's item share: the medication's id and the time, as HH:MM."""
+
+    id_medicamento = serializers.IntegerField(source="medicamento_id")
+    horario = serializers.TimeField(format="%H:%M")
+
+    class Meta:
+        model = PrescricaoMedicamento
+
+
+class ItemSerializer(_PrescribedMedication):
     id_prescricao = serializers.IntegerField(source="prescricao_id")
     data_prescricao = serializers.DateTimeField(source="prescricao.data_prescricao", default_timezone=dt.UTC)
     id_medico = serializers.IntegerField(source="prescricao.medico_id")
@@ -31,13 +41,10 @@ class ItemSerializer(serializers.ModelSerializer):
     nome_paciente = serializers.CharField(source="prescricao.paciente.nome")
     data_nascimento_paciente = serializers.DateField(source="prescricao.paciente.data_nascimento")
     endereco_paciente = serializers.CharField(source="prescricao.paciente.endereco", allow_null=True)
-    id_medicamento = serializers.IntegerField(source="medicamento_id")
     nome_medicamento = serializers.CharField(source="medicamento.nome")
     descricao_medicamento = serializers.CharField(source="medicamento.descricao", allow_null=True)
-    horario = serializers.TimeField(format="%H:%M")
 
-    class Meta:
-        model = PrescricaoMedicamento
+    class Meta(_PrescribedMedication.Meta):
         fields = [
             "id", "id_prescricao", "data_prescricao", "id_medico", "nome_medico", "especialidade_medico",
             "crm_medico", "id_paciente", "nome_paciente", "data_nascimento_paciente", "endereco_paciente",
@@ -95,14 +102,11 @@ class _Paciente(serializers.ModelSerializer):
         fields = ["id_paciente", "nome", "data_nascimento", "endereco"]
 
 
-class _Item(serializers.ModelSerializer):
-    id_medicamento = serializers.IntegerField(source="medicamento_id")
+class _Item(_PrescribedMedication):
     nome = serializers.CharField(source="medicamento.nome")
     descricao = serializers.CharField(source="medicamento.descricao", allow_null=True)
-    horario = serializers.TimeField(format="%H:%M")
 
-    class Meta:
-        model = PrescricaoMedicamento
+    class Meta(_PrescribedMedication.Meta):
         fields = ["id_medicamento", "nome", "descricao", "horario", "dosagem"]
 
 
