@@ -9,6 +9,11 @@ def assert_read_models_match_source() -> None:
     assert not drift, drift.summary()
 
 
+def field_error_body(detail: str, code: str, field: str, field_code: str, message: str) -> dict:
+    """The API's error answer (`hospital.api.exceptions`) with one error on one field."""
+    return {"detail": detail, "code": code, "errors": {field: [{"code": field_code, "message": message}]}}
+
+
 WRITE_TABLES = ("prescricao_medicamentos", "prescricoes", "medicos", "pacientes", "medicamentos")
 
 

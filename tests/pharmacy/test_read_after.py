@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from pharmacy import projector, read_after
 from pharmacy.status import sync_status
+from tests.pharmacy.helpers import field_error_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,19 +87,14 @@ def test_a_position_the_outbox_never_assigned_is_refused_at_once(world, clients,
     response = reader.get("/api/pharmacy/itens/", HTTP_X_READ_AFTER=str(position + 1000))
     assert time.monotonic() - started < 10
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "Dados inválidos; corrija os campos indicados. Nada foi gravado.",
-        "code": "dados_invalidos",
-        "errors": {
-            "X-Read-After": [
-                {
-                    "code": "read_after_futuro",
-                    "message": f"A posição {position + 1000} ainda não existe: a última atribuída pelo outbox é "
-                    f"{position}. Use a posição devolvida em X-Event-Position.",
-                }
-            ]
-        },
-    }
+    assert response.json() == field_error_body(
+        "Dados inválidos; corrija os campos indicados. Nada foi gravado.",
+        "dados_invalidos",
+        "X-Read-After",
+        "read_after_futuro",
+        f"A posição {position + 1000} ainda não existe: a última atribuída pelo outbox é "
+        f"{position}. Use a posição devolvida em X-Event-Position.",
+    )
     assert reader.get("/api/pharmacy/itens/", HTTP_X_READ_AFTER=str(position)).status_code == 200
 
 

@@ -9,6 +9,7 @@ from django.utils.html import strip_tags
 from pypdf import PdfReader
 
 from prescriptions import commands
+from tests.pharmacy.helpers import field_error_body
 
 ARTICLE_PDF_LINES = [
     "Hospital Central",
@@ -99,15 +100,10 @@ def test_the_receita_is_made_from_the_read_model_only(reader_client, article_pre
 def test_errors_keep_the_json_error_shape_whatever_format_was_asked(reader_client, anon_client, article_prescription):
     missing = reader_client.get(_url(999_999), headers={"Accept": "application/pdf"})
     assert missing.status_code == 404
-    assert missing.json() == {
-        "detail": "A prescrição 999999 não existe (ou não tem itens).",
-        "code": "nao_encontrado",
-        "errors": {
-            "prescricao_id": [
-                {"code": "prescricao_inexistente", "message": "A prescrição 999999 não existe (ou não tem itens)."}
-            ]
-        },
-    }
+    not_found = "A prescrição 999999 não existe (ou não tem itens)."
+    assert missing.json() == field_error_body(
+        not_found, "nao_encontrado", "prescricao_id", "prescricao_inexistente", not_found
+    )
     bad = reader_client.get(_url(article_prescription.pk), {"formato": "docx"})
     assert bad.status_code == 400
     assert bad.json()["errors"] == {
