@@ -7,7 +7,7 @@ The format comes from `?formato=html|pdf`, else from the Accept header
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from pharmacy import receita as receitas
 from pharmacy import receita_render
-from pharmacy.views import ERRORS, READ_AFTER, ReadApi
+from pharmacy.views import ReadApi, read_schema
 
 
 class _ErrorsAsJson(BaseContentNegotiation):
@@ -44,27 +44,23 @@ def _format(request, params: ReceitaParamsSerializer) -> str:
     return "pdf" if preferred == "application/pdf" else "html"
 
 
-@extend_schema_view(
-    get=extend_schema(
-        tags=["pharmacy"],
-        parameters=[ReceitaParamsSerializer, READ_AFTER],
-        summary="Receita para o paciente (HTML para imprimir ou PDF), a partir do documento da prescrição",
-        responses={
-            (200, "text/html"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="Página da receita (pt-BR).",
-                examples=[OpenApiExample("Receita", value='<!DOCTYPE html><html lang="pt-BR">…Dr. João Silva…</html>')],
-            ),
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="A receita em PDF.",
-                examples=[OpenApiExample("Receita em PDF", value="%PDF-1.3 …")],
-            ),
-            400: OpenApiResponse(description="`formato` inválido."),
-            404: OpenApiResponse(description="Prescrição inexistente (ou sem itens)."),
-            **ERRORS,
-        },
-    )
+@read_schema(
+    "Receita para o paciente (HTML para imprimir ou PDF), a partir do documento da prescrição",
+    {
+        (200, "text/html"): OpenApiResponse(
+            OpenApiTypes.STR,
+            description="Página da receita (pt-BR).",
+            examples=[OpenApiExample("Receita", value='<!DOCTYPE html><html lang="pt-BR">…Dr. João Silva…</html>')],
+        ),
+        (200, "application/pdf"): OpenApiResponse(
+            OpenApiTypes.BINARY,
+            description="A receita em PDF.",
+            examples=[OpenApiExample("Receita em PDF", value="%PDF-1.3 …")],
+        ),
+        400: OpenApiResponse(description="`formato` inválido."),
+        404: OpenApiResponse(description="Prescrição inexistente (ou sem itens)."),
+    },
+    parameters=[ReceitaParamsSerializer],
 )
 class ReceitaApi(ReadApi, APIView):
     content_negotiation_class = _ErrorsAsJson

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +12,7 @@ from hospital.api.api_docs import DOCUMENTO
 from hospital.specialties import Especialidade
 from pharmacy import search
 from pharmacy.serializers import PrescriptionDocumentSerializer
-from pharmacy.views import ERRORS, READ_AFTER, ReadApi
+from pharmacy.views import ReadApi, read_schema
 
 BIGINT_MAX = 2**63 - 1
 
@@ -135,20 +135,11 @@ class SearchResultSerializer(serializers.Serializer):
     facets = _Facets(help_text="Contagens sobre todas as prescrições encontradas.")
 
 
-@extend_schema_view(
-    get=extend_schema(
-        tags=["pharmacy"],
-        parameters=[SearchParamsSerializer, READ_AFTER],
-        summary="Busca nas prescrições (texto em português, acentos, prefixos, erros de digitação), filtros e facetas",
-        responses={
-            200: SearchResultSerializer,
-            400: OpenApiResponse(description="Parâmetro inválido (erros por campo)."),
-            **ERRORS,
-        },
-        examples=[
-            OpenApiExample("?q=joao silva paracetmol", value=SEARCH_EXAMPLE, response_only=True, status_codes=["200"])
-        ],
-    )
+@read_schema(
+    "Busca nas prescrições (texto em português, acentos, prefixos, erros de digitação), filtros e facetas",
+    {200: SearchResultSerializer, 400: OpenApiResponse(description="Parâmetro inválido (erros por campo).")},
+    [OpenApiExample("?q=joao silva paracetmol", value=SEARCH_EXAMPLE, response_only=True, status_codes=["200"])],
+    parameters=[SearchParamsSerializer],
 )
 class SearchApi(ReadApi, APIView):
     """The pharmacy's search: parses the query string, calls `pharmacy.search.search`, renders one page."""

@@ -114,6 +114,19 @@ READ_AFTER = OpenApiParameter(
 )
 
 
+def read_schema(summary: str, responses: dict, examples=(), parameters=()):
+    """The schema of a pharmacy read (GET): its tag, its `parameters` and `X-Read-After`, its answers and `ERRORS`."""
+    return extend_schema_view(
+        get=extend_schema(
+            tags=["pharmacy"],
+            parameters=[*parameters, READ_AFTER],
+            summary=summary,
+            responses={**responses, **ERRORS},
+            examples=list(examples),
+        )
+    )
+
+
 class ReadApi(ReplicaReadMixin, KnownQueryParametersMixin):
     """Read endpoints: on a replica when one fits; honour `X-Read-After` (503 + Retry-After on timeout).
 
@@ -141,14 +154,10 @@ class LeanReadApi(ReadApi):
         return known
 
 
-@extend_schema_view(
-    get=extend_schema(
-        tags=["pharmacy"],
-        parameters=[READ_AFTER],
-        summary="Fila da farmácia: um item por medicamento prescrito (prescrições ativas)",
-        responses={200: WorklistItemSerializer(many=True), **ERRORS},
-        examples=[_example("Aspirina 100mg às 08:00 de Maria Oliveira", WORKLIST_ROW)],
-    )
+@read_schema(
+    "Fila da farmácia: um item por medicamento prescrito (prescrições ativas)",
+    {200: WorklistItemSerializer(many=True)},
+    [_example("Aspirina 100mg às 08:00 de Maria Oliveira", WORKLIST_ROW)],
 )
 class ItemListApi(LeanReadApi, generics.ListAPIView):
     serializer_class = WorklistItemSerializer
@@ -168,14 +177,10 @@ class ItemListApi(LeanReadApi, generics.ListAPIView):
         return self.get_paginated_response(worklist_items(self.paginate_queryset(rows)))
 
 
-@extend_schema_view(
-    get=extend_schema(
-        tags=["pharmacy"],
-        parameters=[READ_AFTER],
-        summary="Documentos de prescrição, com filtros (paciente, médico, situação, período)",
-        responses={200: PrescriptionDocumentSerializer(many=True), **ERRORS},
-        examples=[_example("A prescrição do artigo", DOCUMENTO)],
-    )
+@read_schema(
+    "Documentos de prescrição, com filtros (paciente, médico, situação, período)",
+    {200: PrescriptionDocumentSerializer(many=True)},
+    [_example("A prescrição do artigo", DOCUMENTO)],
 )
 class DocumentListApi(LeanReadApi, generics.ListAPIView):
     serializer_class = PrescriptionDocumentSerializer
@@ -194,14 +199,10 @@ class DocumentListApi(LeanReadApi, generics.ListAPIView):
         return self.get_paginated_response(selectors.documents_in(self.paginate_queryset(documents)))
 
 
-@extend_schema_view(
-    get=extend_schema(
-        tags=["pharmacy"],
-        parameters=[READ_AFTER],
-        summary="Documento da prescrição",
-        responses={200: PrescriptionDocumentSerializer, **ERRORS, 404: NOT_FOUND},
-        examples=[_example("A prescrição do artigo", DOCUMENTO)],
-    )
+@read_schema(
+    "Documento da prescrição",
+    {200: PrescriptionDocumentSerializer, 404: NOT_FOUND},
+    [_example("A prescrição do artigo", DOCUMENTO)],
 )
 class DocumentDetailApi(LeanReadApi, generics.RetrieveAPIView):
     serializer_class = PrescriptionDocumentSerializer
@@ -219,15 +220,13 @@ class DocumentDetailApi(LeanReadApi, generics.RetrieveAPIView):
         return Response(document)
 
 
+@read_schema(
+    "Estado da sincronização dos modelos de leitura",
+    {200: SyncStatusSerializer},
+    [_example("Em dia, modo trigger", STATUS)],
+)
 class StatusApi(ReadAfterMixin, KnownQueryParametersMixin, APIView):
     permission_classes = [CanReadPharmacy]
 
-    @extend_schema(
-        tags=["pharmacy"],
-        parameters=[READ_AFTER],
-        summary="Estado da sincronização dos modelos de leitura",
-        responses={200: SyncStatusSerializer, **ERRORS},
-        examples=[_example("Em dia, modo trigger", STATUS)],
-    )
     def get(self, request):
         return Response(SyncStatusSerializer(sync_status().as_dict() | replica_status()).data)
