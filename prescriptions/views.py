@@ -122,10 +122,21 @@ def _with_position(response: Response, position: int | None) -> Response:
     return response
 
 
-def _prescription_response(prescricao: Prescricao, status_code: int) -> Response:
+def _prescription_response(prescricao: Prescricao, status_code: int = status.HTTP_200_OK) -> Response:
     fresh = Prescricao.objects.prefetch_related("itens").get(pk=prescricao.pk)
     return _with_position(
         Response(PrescriptionOutputSerializer(fresh).data, status=status_code), prescricao.event_position
+    )
+
+
+def _command_schema(summary: str, request, responses: dict, examples: list[OpenApiExample]):
+    """A command's schema: its JSON input (`request`, or none), its answers and `ERRORS`, under the tag `commands`."""
+    return extend_schema(
+        request={"application/json": request} if request else None,
+        responses={**responses, **ERRORS},
+        tags=["commands"],
+        summary=summary,
+        examples=examples,
     )
 
 
@@ -134,12 +145,11 @@ class CommandApi(APIView):
 
 
 class PrescriptionCreateApi(CommandApi):
-    @extend_schema(
-        request={"application/json": PrescriptionCreateInputSerializer},
-        responses={201: PrescriptionOutputSerializer, **ERRORS},
-        tags=["commands"],
-        summary="Criar uma prescrição com seus medicamentos",
-        examples=[
+    @_command_schema(
+        "Criar uma prescrição com seus medicamentos",
+        PrescriptionCreateInputSerializer,
+        {201: PrescriptionOutputSerializer},
+        [
             _request(
                 "A prescrição do artigo (Dr. João Silva para Maria Oliveira)",
                 {
@@ -170,12 +180,11 @@ class PrescriptionCreateApi(CommandApi):
 
 
 class ItemAddApi(CommandApi):
-    @extend_schema(
-        request={"application/json": ItemInputSerializer},
-        responses={201: ItemOutputSerializer, **ERRORS, **NOT_FOUND, **CANCELLED},
-        tags=["commands"],
-        summary="Adicionar um medicamento a uma prescrição",
-        examples=[
+    @_command_schema(
+        "Adicionar um medicamento a uma prescrição",
+        ItemInputSerializer,
+        {201: ItemOutputSerializer, **NOT_FOUND, **CANCELLED},
+        [
             _request("Paracetamol 500mg às 20:00", {"id_medicamento": 2, "horario": "20:00", "dosagem": "500mg"}),
             _response("Item adicionado", ITEM_PARACETAMOL, 201),
         ],
@@ -190,25 +199,23 @@ class ItemAddApi(CommandApi):
 
 
 class ItemRemoveApi(CommandApi):
-    @extend_schema(
-        request=None,
-        responses={200: PrescriptionOutputSerializer, **ERRORS, **NOT_FOUND, **CANCELLED},
-        tags=["commands"],
-        summary="Retirar um medicamento de uma prescrição",
-        examples=[_response("Paracetamol retirado", {**PRESCRIPTION, "medicamentos": [ITEM_ASPIRINA]}, 200)],
+    @_command_schema(
+        "Retirar um medicamento de uma prescrição",
+        None,
+        {200: PrescriptionOutputSerializer, **NOT_FOUND, **CANCELLED},
+        [_response("Paracetamol retirado", {**PRESCRIPTION, "medicamentos": [ITEM_ASPIRINA]}, 200)],
     )
     def delete(self, request, prescricao_id: int, item_id: int):
         prescricao = commands.remove_item(id_prescricao=prescricao_id, id_item=item_id)
-        return _prescription_response(prescricao, status.HTTP_200_OK)
+        return _prescription_response(prescricao)
 
 
 class PrescriptionCancelApi(CommandApi):
-    @extend_schema(
-        request={"application/json": CancelInputSerializer},
-        responses={200: PrescriptionOutputSerializer, **ERRORS, **NOT_FOUND, **CANCELLED},
-        tags=["commands"],
-        summary="Cancelar uma prescrição com o motivo (sai da lista de trabalho da farmácia)",
-        examples=[
+    @_command_schema(
+        "Cancelar uma prescrição com o motivo (sai da lista de trabalho da farmácia)",
+        CancelInputSerializer,
+        {200: PrescriptionOutputSerializer, **NOT_FOUND, **CANCELLED},
+        [
             _request("Cancelar com o motivo", {"motivo": "Paciente alérgica a AAS; prescrição substituída."}),
             _response(
                 "Prescrição cancelada",
@@ -228,4 +235,4 @@ class PrescriptionCancelApi(CommandApi):
         prescricao = commands.cancel_prescription(
             id_prescricao=prescricao_id, motivo=serializer.validated_data["motivo"]
         )
-        return _prescription_response(prescricao, status.HTTP_200_OK)
+        return _prescription_response(prescricao)
