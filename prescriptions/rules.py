@@ -45,30 +45,43 @@ def parse_horario(value: str | dt.time | None) -> dt.time | None:
     return None
 
 
+@dataclass(frozen=True)
+class _RegisteredRecord:
+    """The rule on a doctor or patient the request names by id: registered, and active."""
+
+    not_found: ErrorCode
+    not_found_message: str
+    inactive: ErrorCode
+    inactive_message: str  # `{nome}`: the record's name
+
+    def check(self, record: Medico | Paciente | None, field: str) -> list[FieldError]:
+        if record is None:
+            return [FieldError(field, self.not_found, self.not_found_message)]
+        if not record.ativo:
+            return [FieldError(field, self.inactive, self.inactive_message.format(nome=record.nome))]
+        return []
+
+
+_DOCTOR = _RegisteredRecord(
+    ErrorCode.DOCTOR_NOT_FOUND,
+    "Médico não encontrado: informe o id de um médico cadastrado.",
+    ErrorCode.DOCTOR_INACTIVE,
+    "O médico {nome} está inativo e não pode prescrever.",
+)
+_PATIENT = _RegisteredRecord(
+    ErrorCode.PATIENT_NOT_FOUND,
+    "Paciente não encontrado: informe o id de um paciente cadastrado.",
+    ErrorCode.PATIENT_INACTIVE,
+    "O paciente {nome} está inativo.",
+)
+
+
 def check_doctor(medico: Medico | None, field: str = "id_medico") -> list[FieldError]:
-    if medico is None:
-        return [
-            FieldError(
-                field, ErrorCode.DOCTOR_NOT_FOUND, "Médico não encontrado: informe o id de um médico cadastrado."
-            )
-        ]
-    if not medico.ativo:
-        return [
-            FieldError(field, ErrorCode.DOCTOR_INACTIVE, f"O médico {medico.nome} está inativo e não pode prescrever.")
-        ]
-    return []
+    return _DOCTOR.check(medico, field)
 
 
 def check_patient(paciente: Paciente | None, field: str = "id_paciente") -> list[FieldError]:
-    if paciente is None:
-        return [
-            FieldError(
-                field, ErrorCode.PATIENT_NOT_FOUND, "Paciente não encontrado: informe o id de um paciente cadastrado."
-            )
-        ]
-    if not paciente.ativo:
-        return [FieldError(field, ErrorCode.PATIENT_INACTIVE, f"O paciente {paciente.nome} está inativo.")]
-    return []
+    return _PATIENT.check(paciente, field)
 
 
 def check_prescription_date(data_prescricao: dt.datetime, field: str = "data_prescricao") -> list[FieldError]:
