@@ -100,13 +100,13 @@ class SearchParamsSerializer(serializers.Serializer):
 
 class _ValueCount(serializers.Serializer):
     valor = serializers.CharField()
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Quantas das prescrições encontradas têm este valor.")
 
 
 class _MedicationCount(serializers.Serializer):
     id_medicamento = serializers.IntegerField()
     nome = serializers.CharField()
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Quantas das prescrições encontradas têm este medicamento.")
 
 
 class _Facets(serializers.Serializer):
