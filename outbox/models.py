@@ -81,7 +81,7 @@ class OutboxEvent(models.Model):
         ordering = ["id"]
         indexes = [
             # Backlog, status and the read-after check: events the read models do not reflect yet.
-            models.Index(fields=["id"], name="outbox_pending_v2", condition=PENDING),
+            models.Index(fields=["id"], name="outbox_pending", condition=PENDING),
             # The relay's claim scan: events waiting to be (re)published, by position.
             models.Index(fields=["id"], name="outbox_unpublished", condition=UNPUBLISHED),
             models.Index(fields=["aggregate_type", "aggregate_id", "id"], name="outbox_aggregate"),

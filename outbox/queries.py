@@ -25,7 +25,7 @@ CHANNEL = "outbox_relay_wakeup"
 def pending(alias: str = "") -> str:
     """Not yet reflected by the read models: neither projected nor dead-lettered.
 
-    The predicate of the partial index `outbox_pending_v2` (`outbox.models.PENDING`): a statement
+    The predicate of the partial index `outbox_pending` (`outbox.models.PENDING`): a statement
     spelling it this way may walk that small index instead of the whole history.
     """
     p = f"{alias}." if alias else ""
@@ -153,7 +153,7 @@ DELETE FROM outbox_events WHERE id IN (
 
 # Projected up to position %(p)s? Also embedded by statements that check it together with something else on
 # their own connection (a replica's replay position, `pharmacy.replica_routing`).
-# The first pending event, found by walking the partial index outbox_pending_v2; not NOT EXISTS (... id <= p):
+# The first pending event, found by walking the partial index outbox_pending; not NOT EXISTS (... id <= p):
 # with a range on id the planner may walk the primary key over the whole projected history instead.
 IS_PROJECTED_SQL = f"""
 SELECT coalesce((SELECT max(id) FROM outbox_events), 0) >= %(p)s
