@@ -3,10 +3,11 @@
 Both tables are written ONLY by the sync SQL installed by migrations
 (`pharmacy/sql/`, see `pharmacy.projection`), called by the write-model
 triggers (`pharmacy/sql/triggers.sql`), the rebuild and the repair. A
-statement-level protect trigger refuses every other writer (ORM, admin,
-raw SQL) unless the transaction holds the explicit allowance
-`pharmacy.sync_writer = on` (TRUNCATE, an owner-only operation, is not
-guarded), which the sync functions set for their own duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
+statement-level protect trigger (`pharmacy_protect`, `pharmacy/sql/refresh.sql`)
+refuses every other writer (ORM, admin, raw SQL) unless the transaction holds
+the explicit allowance `pharmacy.sync_writer = on` (TRUNCATE, an owner-only
+operation, is not guarded), which the sync functions set for their own
+duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
 
 - `vw_prescricoes_medicamentos_detalhadas`: one row per item of an ACTIVE
   prescription, with doctor, patient and medication inlined; `id` is the id of
@@ -21,38 +22,10 @@ guarded), which the sync functions set for their own duration (`CREATE FUNCTION 
   document keeps them right without knowing they exist.
 """
 
-import pgtrigger
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Func
-
-PROTECT_FUNC = """
-    IF COALESCE(current_setting('pharmacy.sync_writer', true), '') <> 'on' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('%s is a read model: only the sync triggers, rebuild_read_model and '
-                             'verify_read_model --repair write it.', TG_TABLE_NAME),
-            HINT = 'Change the write model (prescriptions/hospital commands) instead; the triggers '
-                   'propagate the change. For an emergency fix run manage.py verify_read_model --repair.';
-    END IF;
-    RETURN NULL;
-"""
-
-
-def protect_read_model(name: str) -> pgtrigger.Trigger:
-    """Statement-level guard: refuse INSERT/UPDATE/DELETE outside the sync allowance.
-
-    TRUNCATE is left out on purpose: it needs the table owner's privilege
-    anyway, and Django's test runner flushes every table with one TRUNCATE.
-    """
-    return pgtrigger.Trigger(
-        name=name,
-        level=pgtrigger.Statement,
-        when=pgtrigger.Before,
-        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-        func=PROTECT_FUNC,
-    )
 
 
 class ItemDetalhado(models.Model):
@@ -88,7 +61,6 @@ class ItemDetalhado(models.Model):
             # The API's cursor ordering.
             models.Index(fields=["-data_prescricao", "-id"], name="vw_itens_cursor"),
         ]
-        triggers = [protect_read_model("protect_itens")]
 
     def __str__(self) -> str:
         return f"{self.nome_medicamento} {self.horario:%H:%M} {self.dosagem} — {self.nome_paciente}"
@@ -126,7 +98,6 @@ class PrescricaoDocumento(models.Model):
             GinIndex(OpClass(F("busca_texto"), name="gin_trgm_ops"), name="vw_docs_busca_trgm"),
             models.Index(fields=["-data_prescricao", "-id_prescricao"], name="vw_docs_cursor"),  # the list's cursor
         ]
-        triggers = [protect_read_model("protect_documentos")]
 
     def __str__(self) -> str:
         return f"Prescrição {self.id_prescricao} ({self.status})"

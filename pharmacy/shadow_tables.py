@@ -1,7 +1,7 @@
 """The shadow tables of the build-and-swap rebuild (`pharmacy.swap_rebuild`): shape, build, swap in.
 
-A shadow is `<table>__rebuild`: the read table's columns, storage parameters
-and (once filled) indexes under temporary names, filled from the source views
+A shadow is `<table>__rebuild`: the read table's columns, storage parameters,
+columns' statistics targets and (once filled) indexes under temporary names, filled from the source views
 (pharmacy/sql/sources.sql). Swapping it in drops the read table and gives the
 shadow, its indexes, primary key, triggers and their comments the original
 names, inside the caller's transaction.
@@ -50,6 +50,7 @@ class TableShape:
     table: str
     columns: list[str]
     reloptions: list[str]
+    statistics: list[tuple[str, int]]  # (column, its statistics target) where not the default
     indexes: list[tuple[str, str, str | None, str | None]]  # (name, definition, constraint, its contype)
     triggers: list[tuple[str, str, str, str | None]]  # (name, definition, tgenabled, comment)
 
@@ -57,6 +58,13 @@ class TableShape:
 def read_shape(cursor, table: str) -> TableShape:
     cursor.execute("SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = %s::regclass", [table])
     reloptions = list(cursor.fetchone()[0])
+    cursor.execute(
+        """SELECT attname, attstattarget FROM pg_attribute
+           WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attstattarget >= 0
+           ORDER BY attnum""",
+        [table],
+    )
+    statistics = list(cursor.fetchall())
     cursor.execute(
         """SELECT ic.relname, pg_get_indexdef(i.indexrelid), con.conname, con.contype::text
            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -72,7 +80,7 @@ def read_shape(cursor, table: str) -> TableShape:
         [table],
     )
     triggers = list(cursor.fetchall())
-    return TableShape(table, copied_columns(cursor, table), reloptions, indexes, triggers)
+    return TableShape(table, copied_columns(cursor, table), reloptions, statistics, indexes, triggers)
 
 
 def preflight(cursor, table: str) -> None:
@@ -106,6 +114,8 @@ def create_shadow(cursor, shape: TableShape) -> None:
     cursor.execute(
         f"CREATE TABLE {quote(shadow)} (LIKE {quote(shape.table)} INCLUDING ALL EXCLUDING INDEXES){with_clause}"
     )
+    for column, target in shape.statistics:  # LIKE copies neither these nor the storage parameters
+        cursor.execute(f"ALTER TABLE {quote(shadow)} ALTER COLUMN {quote(column)} SET STATISTICS {int(target)}")
 
 
 def fill(cursor, shape: TableShape) -> int:

@@ -2,8 +2,6 @@
 
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
-import pgtrigger.compiler
-import pgtrigger.migrations
 from django.db import migrations, models
 
 
@@ -63,10 +61,6 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['id_prescricao'], name='vw_itens_prescricao'), models.Index(fields=['id_paciente', 'data_prescricao'], name='vw_itens_paciente_data'), models.Index(fields=['id_medicamento', 'data_prescricao'], name='vw_itens_medicamento_data'), models.Index(fields=['id_medico', 'data_prescricao'], name='vw_itens_medico_data'), models.Index(fields=['-data_prescricao', '-id'], name='vw_itens_cursor')],
             },
         ),
-        pgtrigger.migrations.AddTrigger(
-            model_name='itemdetalhado',
-            trigger=pgtrigger.compiler.Trigger(name='protect_itens', sql=pgtrigger.compiler.UpsertTriggerSql(func="\n    IF COALESCE(current_setting('pharmacy.sync_writer', true), '') <> 'on' THEN\n        RAISE EXCEPTION USING\n            ERRCODE = 'insufficient_privilege',\n            MESSAGE = format('%s is a read model: only the sync triggers, rebuild_read_model and '\n                             'verify_read_model --repair write it.', TG_TABLE_NAME),\n            HINT = 'Change the write model (prescriptions/hospital commands) instead; the triggers '\n                   'propagate the change. For an emergency fix run manage.py verify_read_model --repair.';\n    END IF;\n    RETURN NULL;\n", hash='4fad065ff43d7f350629974a4a80bbf731b2f209', level='STATEMENT', operation='INSERT OR UPDATE OR DELETE', pgid='pgtrigger_protect_itens_8f64d', table='vw_prescricoes_medicamentos_detalhadas', when='BEFORE')),
-        ),
         migrations.AddIndex(
             model_name='prescricaodocumento',
             index=django.contrib.postgres.indexes.GinIndex(fields=['busca'], name='vw_docs_busca'),
@@ -78,9 +72,5 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='prescricaodocumento',
             index=models.Index(fields=['-data_prescricao', '-id_prescricao'], name='vw_docs_cursor'),
-        ),
-        pgtrigger.migrations.AddTrigger(
-            model_name='prescricaodocumento',
-            trigger=pgtrigger.compiler.Trigger(name='protect_documentos', sql=pgtrigger.compiler.UpsertTriggerSql(func="\n    IF COALESCE(current_setting('pharmacy.sync_writer', true), '') <> 'on' THEN\n        RAISE EXCEPTION USING\n            ERRCODE = 'insufficient_privilege',\n            MESSAGE = format('%s is a read model: only the sync triggers, rebuild_read_model and '\n                             'verify_read_model --repair write it.', TG_TABLE_NAME),\n            HINT = 'Change the write model (prescriptions/hospital commands) instead; the triggers '\n                   'propagate the change. For an emergency fix run manage.py verify_read_model --repair.';\n    END IF;\n    RETURN NULL;\n", hash='db8f404de3ed94630230106c20f646072b4acbda', level='STATEMENT', operation='INSERT OR UPDATE OR DELETE', pgid='pgtrigger_protect_documentos_bc8d1', table='vw_prescricoes_documentos', when='BEFORE')),
         ),
     ]

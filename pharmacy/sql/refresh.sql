@@ -13,23 +13,57 @@
 -- (triggers.sql), by pharmacy.projection (Celery projector, rebuild --in-place,
 -- repair).
 --
--- Protection: the read tables carry a statement-level BEFORE trigger
--- (pharmacy.models.protect_read_model) that refuses any write unless the GUC
+-- Protection: the read tables carry a statement-level BEFORE trigger,
+-- pharmacy_protect (below), that refuses any write unless the GUC
 -- pharmacy.sync_writer is 'on'. These functions carry
 -- `SET pharmacy.sync_writer = 'on'` in their definition: the allowance exists
 -- exactly while they run and is restored when they return.
 --
 -- Speed: the workhorses are plpgsql and every refresh plans generically once
 -- per session (plan_cache_mode = force_generic_plan) instead of re-planning
--- the source join on every write; the read tables keep free space per page
--- (fillfactor) so a rename's UPDATE can be HOT (no index writes).
+-- the source join on every write. The generic plan is made for a handful of
+-- prescriptions (a command's write) with index lookups priced as what they
+-- are here, hits in memory (random_page_cost = 1.1): otherwise the planner
+-- hashes the whole `medicamentos` table to join three items. The read tables
+-- keep free space per page (fillfactor) so a rename's UPDATE can be HOT (no
+-- index writes).
 
 ALTER TABLE vw_prescricoes_medicamentos_detalhadas SET (fillfactor = 70);
 ALTER TABLE vw_prescricoes_documentos SET (fillfactor = 70);
 
+-- No planner statistics for the typo-tolerant search text (search.sql): pg_trgm estimates `%>` by
+-- running word_similarity over every sampled value, milliseconds of planning in every search with a
+-- long word, and the estimate does not change the plan (the full-text condition drives it).
+ALTER TABLE vw_prescricoes_documentos ALTER COLUMN busca_texto SET STATISTICS 0;
+
+-- The guard. Plain plpgsql with no exception block: it runs before every statement that writes a read
+-- table, so it must cost next to nothing (no subtransaction).
+CREATE FUNCTION pharmacy_protect_read_model() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF COALESCE(current_setting('pharmacy.sync_writer', true), '') <> 'on' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s is a read model: only the sync triggers, rebuild_read_model and '
+                             'verify_read_model --repair write it.', TG_TABLE_NAME),
+            HINT = 'Change the write model (prescriptions/hospital commands) instead; the triggers '
+                   'propagate the change. For an emergency fix run manage.py verify_read_model --repair.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- TRUNCATE is left out on purpose: it needs the table owner's privilege anyway, and Django's test runner
+-- flushes every table with one TRUNCATE.
+CREATE TRIGGER pharmacy_protect BEFORE INSERT OR UPDATE OR DELETE ON vw_prescricoes_medicamentos_detalhadas
+    FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_protect_read_model();
+CREATE TRIGGER pharmacy_protect BEFORE INSERT OR UPDATE OR DELETE ON vw_prescricoes_documentos
+    FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_protect_read_model();
+
 -- Rows of these prescriptions := source rows of these prescriptions.
 CREATE FUNCTION pharmacy_sync_itens(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
+SET random_page_cost = 1.1 AS $$
 BEGIN
     WITH src AS MATERIALIZED (
         SELECT * FROM pharmacy_fonte_itens s WHERE s.id_prescricao = ANY(ids)
@@ -67,7 +101,8 @@ $$;
 
 -- Documents of these prescriptions := source documents of these prescriptions.
 CREATE FUNCTION pharmacy_sync_documentos(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
+SET random_page_cost = 1.1 AS $$
 BEGIN
     WITH src AS MATERIALIZED (
         SELECT * FROM pharmacy_fonte_documentos s WHERE s.id_prescricao = ANY(ids)
@@ -91,7 +126,8 @@ $$;
 -- rename either commits first (and is seen here: the next statement takes a fresh snapshot) or
 -- waits for this transaction (and then rewrites what this one wrote).
 CREATE FUNCTION pharmacy_refresh_prescricoes(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
+SET random_page_cost = 1.1 AS $$
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
@@ -104,7 +140,7 @@ BEGIN
         ORDER BY p.id
         FOR SHARE OF m, pa;
     PERFORM 1 FROM medicamentos md
-        WHERE md.id IN (SELECT pm.id_medicamento FROM prescricao_medicamentos pm WHERE pm.id_prescricao = ANY(ids))
+        WHERE md.id = ANY(ARRAY(SELECT pm.id_medicamento FROM prescricao_medicamentos pm WHERE pm.id_prescricao = ANY(ids)))
         ORDER BY md.id
         FOR SHARE;
     PERFORM pharmacy_sync_itens(ids);
@@ -114,7 +150,8 @@ $$;
 
 -- Every row and document showing these doctors, rewritten from `medicos`.
 CREATE FUNCTION pharmacy_refresh_medicos(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
+SET random_page_cost = 1.1 AS $$
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
@@ -134,7 +171,8 @@ $$;
 
 -- Every row and document showing these patients, rewritten from `pacientes`.
 CREATE FUNCTION pharmacy_refresh_pacientes(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
+SET random_page_cost = 1.1 AS $$
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
@@ -156,7 +194,8 @@ $$;
 -- Every row showing these medications rewritten in place; the documents listing them recomputed
 -- (a medication sits inside the documents' item list).
 CREATE FUNCTION pharmacy_refresh_medicamentos(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
+SET random_page_cost = 1.1 AS $$
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;

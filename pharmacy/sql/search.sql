@@ -34,10 +34,10 @@ BEGIN
 END
 $$;
 
--- The searchable text of a document, one string per weight class. Each function is one
--- expression of IMMUTABLE parts (`||` and coalesce, not the STABLE concat_ws; lists of values as
--- their JSON text, which the parsers split into words), so PostgreSQL inlines it into the
--- generated columns' expressions instead of planning a function body on every document write.
+-- The searchable text of a document, one string per weight class: each is one expression of
+-- IMMUTABLE parts (`||` and coalesce, not the STABLE concat_ws; lists of values as their JSON
+-- text, which the parsers split into words), which PostgreSQL inlines into the plpgsql
+-- functions below, whose plans it keeps for the session.
 CREATE FUNCTION pharmacy_documento_nomes(d jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(d #>> '{paciente,nome}', '') || ' ' || coalesce(d #>> '{medico,nome}', '') || ' '
@@ -51,18 +51,26 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         || ' ' || coalesce(d #>> '{medico,especialidade}', '')
 $$;
 
+-- The generated columns' two functions are plpgsql, not inlinable SQL: PostgreSQL plans a generated
+-- column's expression at the start of every statement that writes the table, and an inlinable SQL
+-- function would be parsed and inlined there each time (most of the cost of a one-document write);
+-- a plpgsql call is one node to plan, and plpgsql keeps its own expression plan for the session.
 CREATE FUNCTION pharmacy_documento_vetor(d jsonb) RETURNS tsvector
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT setweight(to_tsvector('pharmacy_pt', pharmacy_documento_nomes(d)), 'A')
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN setweight(to_tsvector('pharmacy_pt', pharmacy_documento_nomes(d)), 'A')
         || setweight(to_tsvector('pharmacy_pt', pharmacy_documento_registro(d)), 'B')
         || setweight(to_tsvector('pharmacy_pt', coalesce(d #>> '{paciente,endereco}', '') || ' '
                || coalesce(jsonb_path_query_array(d, '$.medicamentos[*].descricao ? (@ != null)') #>> '{}', '')), 'C')
         || setweight(to_tsvector('pharmacy_pt',
-               coalesce(jsonb_path_query_array(d, '$.medicamentos[*].dosagem') #>> '{}', '')), 'D')
+               coalesce(jsonb_path_query_array(d, '$.medicamentos[*].dosagem') #>> '{}', '')), 'D');
+END
 $$;
 
 CREATE FUNCTION pharmacy_documento_texto(d jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pharmacy_unaccent(pharmacy_documento_nomes(d) || ' ' || pharmacy_documento_registro(d) || ' '
-                             || coalesce(d #>> '{paciente,endereco}', ''))
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN pharmacy_unaccent(pharmacy_documento_nomes(d) || ' ' || pharmacy_documento_registro(d) || ' '
+                             || coalesce(d #>> '{paciente,endereco}', ''));
+END
 $$;

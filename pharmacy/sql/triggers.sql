@@ -20,8 +20,14 @@
 -- django-pgtrigger (which manages only `pgtrigger_*` triggers) leaves them alone.
 
 -- True: the write-table triggers maintain the read models (sync mode 'trigger', outbox app).
+-- plpgsql: its plan is kept for the session (a SQL function called from plpgsql is planned anew
+-- in every transaction).
 CREATE FUNCTION pharmacy_sync_enabled() RETURNS boolean
-LANGUAGE sql STABLE AS $$ SELECT read_model_sync_mode() = 'trigger' $$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN read_model_sync_mode() = 'trigger';
+END
+$$;
 
 -- prescricao_medicamentos: the items of a prescription.
 CREATE FUNCTION pharmacy_trg_itens() RETURNS trigger

@@ -40,7 +40,7 @@ def _verify_exit_code() -> int:
 
 
 def _catalog() -> dict:
-    """What Django and the protection rely on: index/constraint names and definitions, triggers, options."""
+    """What Django, the protection and the planner rely on: index and constraint definitions, triggers, options."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT c.relname, c.reloptions,
@@ -49,7 +49,9 @@ def _catalog() -> dict:
                       ARRAY(SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
                             WHERE conrelid = c.oid ORDER BY 1),
                       ARRAY(SELECT tgname || ' ' || coalesce(obj_description(t.oid, 'pg_trigger'), '')
-                            FROM pg_trigger t WHERE tgrelid = c.oid AND NOT tgisinternal ORDER BY 1)
+                            FROM pg_trigger t WHERE tgrelid = c.oid AND NOT tgisinternal ORDER BY 1),
+                      ARRAY(SELECT attname || ' statistics ' || attstattarget FROM pg_attribute
+                            WHERE attrelid = c.oid AND attnum > 0 AND attstattarget >= 0 ORDER BY attnum)
                FROM pg_class c WHERE c.relname = ANY(%s) ORDER BY c.relname""",
             [list(TABLES)],
         )
@@ -91,7 +93,8 @@ def test_swap_keeps_names_indexes_triggers_and_protection(article_prescription):
     before = _catalog()
     assert set(before) == set(TABLES)
     _run()
-    assert _catalog() == before  # same index names and definitions, constraints, triggers (and pgtrigger hashes)
+    assert before[TABLES[1]][4] == ["busca_texto statistics 0"]  # see pharmacy/sql/refresh.sql
+    assert _catalog() == before  # same index names and definitions, constraints, triggers, statistics targets
     model_indexes = {index.name for index in ItemDetalhado._meta.indexes}
     assert model_indexes <= {entry.split(":")[0] for entry in before[TABLES[0]][1]}
     # The protect triggers work on the new tables.
