@@ -7,7 +7,8 @@
 --
 -- Statement level with transition tables (`novos` = NEW TABLE, `antigos` =
 -- OLD TABLE): a bulk write costs one call however many rows it touched. One
--- function per write table, `pharmacy_trg_<table>()`, branching on TG_OP; it
+-- function per aggregate (the prescription's two tables, the master data),
+-- branching on the table and TG_OP; it
 -- asks pharmacy_sync_enabled() first (false in celery mode: the triggers stand
 -- down and the Celery projector maintains the read models from the outbox),
 -- except on TRUNCATE: a TRUNCATE writes no outbox event (the capture triggers
@@ -29,18 +30,39 @@ BEGIN
 END
 $$;
 
--- prescricao_medicamentos: the items of a prescription.
-CREATE FUNCTION pharmacy_trg_itens() RETURNS trigger
+-- The prescription aggregate's two tables: prescricoes (doctor, patient, date, status and
+-- cancellation reason) and prescricao_medicamentos (its items). Whatever statement changed them,
+-- the prescriptions whose shown columns changed are refreshed once.
+CREATE FUNCTION pharmacy_trg_prescricoes() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pharmacy_clear();
+        RETURN NULL;
     ELSIF NOT pharmacy_sync_enabled() THEN
         RETURN NULL;
-    ELSIF TG_OP = 'INSERT' THEN
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT DISTINCT id_prescricao FROM novos));
+    ELSIF TG_TABLE_NAME = 'prescricoes' AND TG_OP = 'INSERT' THEN
+        -- A new prescription shows up only once it has items (their trigger adds it);
+        -- it can already have some only when deferred foreign keys let items come first.
+        ids := ARRAY(SELECT n.id FROM novos n
+                     WHERE EXISTS (SELECT 1 FROM prescricao_medicamentos pm WHERE pm.id_prescricao = n.id));
+    ELSIF TG_TABLE_NAME = 'prescricoes' AND TG_OP = 'UPDATE' THEN
+        ids := ARRAY(
+            SELECT n.id FROM novos n
+            LEFT JOIN antigos o ON o.id = n.id
+            WHERE o.id IS NULL
+               OR (o.id_medico, o.id_paciente, o.data_prescricao, o.status, o.motivo_cancelamento)
+                  IS DISTINCT FROM (n.id_medico, n.id_paciente, n.data_prescricao, n.status, n.motivo_cancelamento)
+            UNION
+            SELECT o.id FROM antigos o WHERE NOT EXISTS (SELECT 1 FROM novos n WHERE n.id = o.id));
+    ELSIF TG_TABLE_NAME = 'prescricoes' THEN -- DELETE
+        ids := ARRAY(SELECT id FROM antigos);
+    ELSIF TG_OP = 'INSERT' THEN -- items
+        ids := ARRAY(SELECT DISTINCT id_prescricao FROM novos);
     ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(
+        ids := ARRAY(
             SELECT n.id_prescricao FROM novos n
             LEFT JOIN antigos o ON o.id = n.id
             WHERE o.id IS NULL
@@ -49,39 +71,12 @@ BEGIN
             UNION
             SELECT o.id_prescricao FROM antigos o
             LEFT JOIN novos n ON n.id = o.id
-            WHERE n.id IS NULL OR o.id_prescricao IS DISTINCT FROM n.id_prescricao));
-    ELSE -- DELETE
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT DISTINCT id_prescricao FROM antigos));
+            WHERE n.id IS NULL OR o.id_prescricao IS DISTINCT FROM n.id_prescricao);
+    ELSE -- DELETE of items
+        ids := ARRAY(SELECT DISTINCT id_prescricao FROM antigos);
     END IF;
-    RETURN NULL;
-END
-$$;
-
--- prescricoes: doctor, patient, date, status and cancellation reason of a prescription.
-CREATE FUNCTION pharmacy_trg_prescricoes() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM pharmacy_clear();
-    ELSIF NOT pharmacy_sync_enabled() THEN
-        RETURN NULL;
-    ELSIF TG_OP = 'INSERT' THEN
-        -- A new prescription shows up only once it has items (their trigger adds it);
-        -- it can already have some only when deferred foreign keys let items come first.
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(
-            SELECT n.id FROM novos n
-            WHERE EXISTS (SELECT 1 FROM prescricao_medicamentos pm WHERE pm.id_prescricao = n.id)));
-    ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(
-            SELECT n.id FROM novos n
-            LEFT JOIN antigos o ON o.id = n.id
-            WHERE o.id IS NULL
-               OR (o.id_medico, o.id_paciente, o.data_prescricao, o.status, o.motivo_cancelamento)
-                  IS DISTINCT FROM (n.id_medico, n.id_paciente, n.data_prescricao, n.status, n.motivo_cancelamento)
-            UNION
-            SELECT o.id FROM antigos o WHERE NOT EXISTS (SELECT 1 FROM novos n WHERE n.id = o.id)));
-    ELSE -- DELETE
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(SELECT id FROM antigos));
+    IF cardinality(ids) > 0 THEN
+        PERFORM pharmacy_refresh_prescricoes(ids);
     END IF;
     RETURN NULL;
 END
@@ -131,7 +126,7 @@ DECLARE
     t record;
 BEGIN
     FOR t IN SELECT * FROM (VALUES
-        ('prescricao_medicamentos', 'pharmacy_trg_itens()', true),
+        ('prescricao_medicamentos', 'pharmacy_trg_prescricoes()', true),
         ('prescricoes', 'pharmacy_trg_prescricoes()', true),
         ('medicos', 'pharmacy_trg_cadastro(''Medico'')', false),
         ('pacientes', 'pharmacy_trg_cadastro(''Paciente'')', false),
