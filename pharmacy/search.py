@@ -32,7 +32,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 
-from pharmacy.models import PrescricaoDocumento
+from pharmacy.models import ESPECIALIDADE, PrescricaoDocumento
 from pharmacy.search_highlight import WORD_SIMILARITY_THRESHOLD, highlight_document
 
 CONFIG = "pharmacy_pt"  # the text-search configuration of the `busca` column (unaccent + Portuguese stemming)
@@ -145,10 +145,11 @@ def _filtered(queryset: QuerySet, filters: Filters) -> QuerySet:
         "status": filters.status,
         "data_prescricao__gte": filters.desde,
         "data_prescricao__lt": filters.ate,
-        "documento__medico__especialidade": filters.especialidade,
+        "especialidade": filters.especialidade,  # the search index's second column (pharmacy.models)
         "id_paciente": filters.id_paciente,
         "id_medico": filters.id_medico,
     }
+    queryset = queryset.alias(especialidade=ESPECIALIDADE)
     queryset = queryset.filter(**{key: value for key, value in conditions.items() if value is not None})
     if filters.id_medicamento is not None:
         queryset = queryset.filter(documento__medicamentos__contains=[{"id_medicamento": filters.id_medicamento}])
@@ -193,11 +194,9 @@ UNION ALL
 SELECT 'especialidade', h.documento #>> '{{medico,especialidade}}', NULL, count(*), {no_document}, NULL
 FROM hits h GROUP BY 2
 UNION ALL
-(SELECT 'medicamento', min(nome), id_medicamento, count(*), {no_document}, NULL
- FROM (SELECT (m ->> 'id_medicamento')::bigint AS id_medicamento, min(m ->> 'nome') AS nome
-       FROM hits h CROSS JOIN LATERAL jsonb_array_elements(h.documento -> 'medicamentos') m
-       GROUP BY h.id_prescricao, 1) per_prescription
- GROUP BY id_medicamento ORDER BY 4 DESC, 2 LIMIT {medication_limit})
+(SELECT 'medicamento', min(m.nome), m.id_medicamento, count(DISTINCT h.id_prescricao), {no_document}, NULL
+ FROM hits h CROSS JOIN LATERAL jsonb_to_recordset(h.documento -> 'medicamentos') AS m(id_medicamento bigint, nome text)
+ GROUP BY m.id_medicamento ORDER BY 4 DESC, 2 LIMIT {medication_limit})
 """
 #: The document's columns a hit loads (its generated search columns stay deferred, as in `matching`).
 DOCUMENT_FIELDS = [f for f in PrescricaoDocumento._meta.concrete_fields if not f.generated]

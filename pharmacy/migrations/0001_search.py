@@ -1,9 +1,10 @@
-"""What the documents' generated search columns are computed with (pharmacy/sql/search.sql).
+"""What the documents' generated search columns and search index are computed with (pharmacy/sql/search.sql).
 
-Runs before the tables: a generated column's expression must exist when the column is created.
+Runs before the tables: a generated column's expression must exist when the column is created, and
+the search index (full text and specialty in one GIN index) needs btree_gin.
 """
 
-from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
+from django.contrib.postgres.operations import BtreeGinExtension, TrigramExtension, UnaccentExtension
 from django.db import migrations
 
 from hospital.migration_ops import run_sql_files
@@ -12,4 +13,4 @@ from hospital.migration_ops import run_sql_files
 class Migration(migrations.Migration):
     dependencies = []
 
-    operations = [UnaccentExtension(), TrigramExtension(), run_sql_files("pharmacy", "search")]
+    operations = [UnaccentExtension(), TrigramExtension(), BtreeGinExtension(), run_sql_files("pharmacy", "search")]

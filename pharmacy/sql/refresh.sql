@@ -24,12 +24,12 @@
 -- the source join on every write. The generic plan is made for a handful of
 -- prescriptions (a command's write) with index lookups priced as what they
 -- are here, hits in memory (random_page_cost = 1.1): otherwise the planner
--- hashes the whole `medicamentos` table to join three items. The read tables
--- keep free space per page (fillfactor) so a rename's UPDATE can be HOT (no
--- index writes).
+-- hashes the whole `medicamentos` table to join three items. The flat table
+-- keeps free space per page (fillfactor) so a rename's UPDATE can be HOT (no
+-- index writes). The documents stay packed (the default fillfactor): a rename rewrites their
+-- indexed search columns, so it could not be HOT anyway, and a search reads fewer pages.
 
 ALTER TABLE vw_prescricoes_medicamentos_detalhadas SET (fillfactor = 70);
-ALTER TABLE vw_prescricoes_documentos SET (fillfactor = 70);
 
 -- No planner statistics for the typo-tolerant search text (search.sql): pg_trgm estimates `%>` by
 -- running word_similarity over every sampled value, milliseconds of planning in every search with a

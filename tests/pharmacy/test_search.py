@@ -289,3 +289,26 @@ def test_one_statement_answers_what_the_orm_queries_answered(corpus, quimio, q, 
         if page.next is None:
             break
         after = Position.decode(page.next.encode())
+
+
+def _index_conditions(q: str, filters: Filters) -> list[str]:
+    """The conditions the plan of the search's match hands to vw_docs_busca (sequential scans off: tiny data)."""
+    sql, params = matching(parse_terms(q), filters).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    found, nodes = [], [plan]
+    while nodes:
+        node = nodes.pop()
+        if node.get("Index Name") == "vw_docs_busca":
+            found.append(node["Index Cond"])
+        nodes.extend(node.get("Plans", []))
+    return found
+
+
+def test_a_specialty_filter_is_answered_inside_the_search_index(corpus):
+    """The specialty is the search index's second column: the words and the specialty meet in the index."""
+    assert search("dipirona", Filters(especialidade="Pediatria")).count == 1
+    (condition,) = _index_conditions("12345", Filters(especialidade="Pediatria"))
+    assert "busca @@" in condition and "(documento #>> '{medico,especialidade}'::text[]) = 'Pediatria'" in condition
