@@ -202,9 +202,10 @@ VACUUM_SQL = "VACUUM (ANALYZE) outbox_events"
 # leaves a dead entry in the small partial index the relay walks; a fixed threshold keeps that head short
 # whatever the retention makes the table's size.
 #
-# The "already has an event" check is planned at every call (EXECUTE): a plan cached by the session
-# (plpgsql keeps one per function) is made while the outbox is small -- a sequential scan -- and kept as
-# the outbox grows.
+# The "already has an event" check runs for every captured row, so its plan is made once per session
+# (force_generic_plan) and is always an index scan: a generic plan made while the outbox is small would
+# otherwise be a sequential scan kept as the outbox grows (enable_seqscan = off rules it out; the
+# (xid, aggregate) and (aggregate, id) indexes both narrow it to one aggregate's few events).
 SCHEMA_SQL = f"""
 ALTER TABLE outbox_events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX outbox_xid_aggregate ON outbox_events (xid, aggregate_type, aggregate_id);
@@ -216,14 +217,11 @@ ALTER TABLE outbox_events SET (
 );
 
 CREATE OR REPLACE FUNCTION outbox_has_event_in_transaction(p_aggregate_type text, p_aggregate_id bigint)
-RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-    found boolean;
+RETURNS boolean LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
 BEGIN
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM outbox_events '
-            'WHERE xid = pg_current_xact_id() AND aggregate_type = $1 AND aggregate_id = $2)'
-        INTO found USING p_aggregate_type, p_aggregate_id;
-    RETURN found;
+    RETURN EXISTS (SELECT 1 FROM outbox_events
+                   WHERE xid = pg_current_xact_id() AND aggregate_type = p_aggregate_type
+                     AND aggregate_id = p_aggregate_id);
 END
 $$;
 
