@@ -33,7 +33,8 @@ ALTER TABLE vw_prescricoes_medicamentos_detalhadas SET (fillfactor = 70);
 
 -- No planner statistics for the typo-tolerant search text (search.sql): pg_trgm estimates `%>` by
 -- running word_similarity over every sampled value, milliseconds of planning in every search with a
--- long word, and the estimate does not change the plan (the full-text condition drives it).
+-- long word. The default estimate serves: the full-text condition drives the plans (the bench's name,
+-- typo and faceted searches keep theirs, bench/scenarios/search.py).
 ALTER TABLE vw_prescricoes_documentos ALTER COLUMN busca_texto SET STATISTICS 0;
 
 -- The guard. Plain plpgsql with no exception block: it runs before every statement that writes a read
