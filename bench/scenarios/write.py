@@ -11,6 +11,10 @@ of `seconds` each; the median round counts:
 
 Modes: `trigger` (read-model triggers on), `celery` (outbox only: the triggers
 stand down), `nosync` (the read-model triggers disabled: the baseline).
+
+Every mode starts from the same vacuumed tables: the earlier scenarios (the
+fan-out's renames above all) leave dead rows behind, and an autovacuum of them
+during some rounds and not others would weigh on one mode's figure alone.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 
 from bench import db
 from bench.context import Context, log, median, pct
+from outbox import queries
 
 
 def set_mode(ctx: Context, mode: str) -> None:
@@ -57,6 +62,8 @@ def _measure(ctx: Context, kind: str, mode: str, clients: int, seed: int) -> dic
 
 
 def run(ctx: Context, web_port: int | None) -> None:
+    for table in (*db.WRITE_TABLES, db.FLAT_TABLE, db.DOC_TABLE, queries.TABLE):
+        ctx.conn.execute(f"VACUUM ANALYZE {table}")
     modes = modes_available(ctx)
     raw_mode = "trigger" if "trigger" in modes else "nosync"
     many = ctx.cfg.clients

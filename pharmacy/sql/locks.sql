@@ -35,12 +35,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT (1 + mod(abs(id - 1), 2147483647))::int
 $$;
 
+-- The locks of a refresh of these prescriptions (a non-empty list: pharmacy_refresh_prescricoes asks).
 CREATE FUNCTION pharmacy_lock_prescricoes(ids bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF ids IS NULL OR cardinality(ids) = 0 THEN
-        RETURN;
-    END IF;
     IF cardinality(ids) <= 64 THEN
         PERFORM pg_advisory_xact_lock_shared(pharmacy_lock_namespace(), 0);
         PERFORM pg_advisory_xact_lock(pharmacy_lock_namespace(), k)

@@ -61,10 +61,10 @@ CREATE TRIGGER pharmacy_protect BEFORE INSERT OR UPDATE OR DELETE ON vw_prescric
 CREATE TRIGGER pharmacy_protect BEFORE INSERT OR UPDATE OR DELETE ON vw_prescricoes_documentos
     FOR EACH STATEMENT EXECUTE FUNCTION pharmacy_protect_read_model();
 
--- Rows of these prescriptions := source rows of these prescriptions.
+-- Rows of these prescriptions := source rows of these prescriptions. Called only by the refresh
+-- functions below, under their settings.
 CREATE FUNCTION pharmacy_sync_itens(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
-SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     WITH src AS MATERIALIZED (
         SELECT * FROM pharmacy_fonte_itens s WHERE s.id_prescricao = ANY(ids)
@@ -100,10 +100,9 @@ BEGIN
 END
 $$;
 
--- Documents of these prescriptions := source documents of these prescriptions.
+-- Documents of these prescriptions := source documents of these prescriptions (called as the one above).
 CREATE FUNCTION pharmacy_sync_documentos(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
-SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     WITH src AS MATERIALIZED (
         SELECT * FROM pharmacy_fonte_documentos s WHERE s.id_prescricao = ANY(ids)
@@ -127,8 +126,7 @@ $$;
 -- rename either commits first (and is seen here: the next statement takes a fresh snapshot) or
 -- waits for this transaction (and then rewrites what this one wrote).
 CREATE FUNCTION pharmacy_refresh_prescricoes(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
-SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
@@ -151,12 +149,8 @@ $$;
 
 -- Every row and document showing these doctors, rewritten from `medicos`.
 CREATE FUNCTION pharmacy_refresh_medicos(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
-SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF ids IS NULL OR cardinality(ids) = 0 THEN
-        RETURN;
-    END IF;
     UPDATE vw_prescricoes_medicamentos_detalhadas r
     SET nome_medico = m.nome, especialidade_medico = m.especialidade, crm_medico = m.crm
     FROM medicos m
@@ -172,12 +166,8 @@ $$;
 
 -- Every row and document showing these patients, rewritten from `pacientes`.
 CREATE FUNCTION pharmacy_refresh_pacientes(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
-SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF ids IS NULL OR cardinality(ids) = 0 THEN
-        RETURN;
-    END IF;
     UPDATE vw_prescricoes_medicamentos_detalhadas r
     SET nome_paciente = pa.nome, data_nascimento_paciente = pa.data_nascimento, endereco_paciente = pa.endereco
     FROM pacientes pa
@@ -195,12 +185,8 @@ $$;
 -- Every row showing these medications rewritten in place; the documents listing them recomputed
 -- (a medication sits inside the documents' item list).
 CREATE FUNCTION pharmacy_refresh_medicamentos(ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET pharmacy.sync_writer = 'on' SET plan_cache_mode = force_generic_plan
-SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF ids IS NULL OR cardinality(ids) = 0 THEN
-        RETURN;
-    END IF;
     UPDATE vw_prescricoes_medicamentos_detalhadas r
     SET nome_medicamento = md.nome, descricao_medicamento = md.descricao
     FROM medicamentos md
@@ -224,4 +210,21 @@ $$;
 CREATE FUNCTION pharmacy_recompute_busca(ids bigint[]) RETURNS void
 LANGUAGE sql SET pharmacy.sync_writer = 'on' AS $$
     UPDATE vw_prescricoes_documentos SET documento = documento WHERE id_prescricao = ANY(ids)
+$$;
+
+-- What every refresh runs under, declared once (the reasons are at the top of this file): the
+-- writer's allowance and generic plans made for a handful of prescriptions. The two pharmacy_sync_*
+-- helpers inherit them from their caller.
+DO $$
+DECLARE
+    refresh regprocedure;
+BEGIN
+    FOREACH refresh IN ARRAY ARRAY[
+        'pharmacy_refresh_prescricoes(bigint[])', 'pharmacy_refresh_medicos(bigint[])',
+        'pharmacy_refresh_pacientes(bigint[])', 'pharmacy_refresh_medicamentos(bigint[])'
+    ]::regprocedure[] LOOP
+        EXECUTE format('ALTER FUNCTION %s SET pharmacy.sync_writer = on SET plan_cache_mode = force_generic_plan '
+                       'SET random_page_cost = 1.1', refresh);
+    END LOOP;
+END
 $$;

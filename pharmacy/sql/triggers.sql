@@ -8,9 +8,9 @@
 -- Statement level with transition tables (`novos` = NEW TABLE, `antigos` =
 -- OLD TABLE): a bulk write costs one call however many rows it touched. One
 -- function per aggregate (the prescription's two tables, the master data),
--- branching on the table and TG_OP; it
--- asks pharmacy_sync_enabled() first (false in celery mode: the triggers stand
--- down and the Celery projector maintains the read models from the outbox),
+-- branching on the table and TG_OP; before refreshing anything it asks
+-- read_model_sync_mode() (outbox/sql/sync_mode.sql): in celery mode the triggers
+-- stand down and the Celery projector maintains the read models from the outbox,
 -- except on TRUNCATE: a TRUNCATE writes no outbox event (the capture triggers
 -- are row-level), so in celery mode nothing would ever tell the projector;
 -- emptying the read models in the truncating transaction keeps them equal to
@@ -19,16 +19,6 @@
 -- Plain SQL triggers named pharmacy_sync_<op>, installed by the pharmacy's own
 -- migration: they belong to the read side, not to the write models' state, and
 -- django-pgtrigger (which manages only `pgtrigger_*` triggers) leaves them alone.
-
--- True: the write-table triggers maintain the read models (sync mode 'trigger', outbox app).
--- plpgsql: its plan is kept for the session (a SQL function called from plpgsql is planned anew
--- in every transaction).
-CREATE FUNCTION pharmacy_sync_enabled() RETURNS boolean
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN read_model_sync_mode() = 'trigger';
-END
-$$;
 
 -- The prescription aggregate's two tables: prescricoes (doctor, patient, date, status and
 -- cancellation reason) and prescricao_medicamentos (its items). Whatever statement changed them,
@@ -40,8 +30,6 @@ DECLARE
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pharmacy_clear();
-        RETURN NULL;
-    ELSIF NOT pharmacy_sync_enabled() THEN
         RETURN NULL;
     ELSIF TG_TABLE_NAME = 'prescricoes' AND TG_OP = 'INSERT' THEN
         -- A new prescription shows up only once it has items (their trigger adds it);
@@ -75,7 +63,9 @@ BEGIN
     ELSE -- DELETE of items
         ids := ARRAY(SELECT DISTINCT id_prescricao FROM antigos);
     END IF;
-    IF cardinality(ids) > 0 THEN
+    -- The mode is asked only when there is something to refresh: a new prescription's own INSERT
+    -- (no items yet) costs no lookup.
+    IF cardinality(ids) > 0 AND read_model_sync_mode() = 'trigger' THEN
         PERFORM pharmacy_refresh_prescricoes(ids);
     END IF;
     RETURN NULL;
@@ -90,7 +80,7 @@ $$;
 CREATE FUNCTION pharmacy_trg_cadastro() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pharmacy_sync_enabled() THEN
+    IF read_model_sync_mode() <> 'trigger' THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
