@@ -15,9 +15,9 @@
 --
 -- Protection: the read tables carry a statement-level BEFORE trigger,
 -- pharmacy_protect (below), that refuses any write unless the GUC
--- pharmacy.sync_writer is 'on'. These functions carry
--- `SET pharmacy.sync_writer = 'on'` in their definition: the allowance exists
--- exactly while they run and is restored when they return.
+-- pharmacy.sync_writer is 'on'. These functions run with
+-- `SET pharmacy.sync_writer = 'on'` (declared once, at the end of this file):
+-- the allowance exists exactly while they run and is restored when they return.
 --
 -- Speed: the workhorses are plpgsql and every refresh plans generically once
 -- per session (plan_cache_mode = force_generic_plan) instead of re-planning
