@@ -7,7 +7,7 @@ statement-level protect trigger (`pharmacy_protect`, `pharmacy/sql/refresh.sql`)
 refuses every other writer (ORM, admin, raw SQL) unless the transaction holds
 the explicit allowance `pharmacy.sync_writer = on` (TRUNCATE, an owner-only
 operation, is not guarded), which the sync functions set for their own
-duration (`CREATE FUNCTION ... SET pharmacy.sync_writer = 'on'`).
+duration (a `SET pharmacy.sync_writer = on` on each refresh function).
 
 - `vw_prescricoes_medicamentos_detalhadas`: one row per item of an ACTIVE
   prescription, with doctor, patient and medication inlined; `id` is the id of
