@@ -76,33 +76,44 @@ $$;
 -- INSERT can only matter when deferred foreign keys let prescriptions reference the row before it
 -- existed: the prescriptions showing it are refreshed. An UPDATE rewrites the shown columns in
 -- place, for the rows whose shown columns changed. A DELETE of a referenced row fails its foreign
--- key, so there is no DELETE trigger. (plpgsql plans each branch on first use, per table.)
+-- key, so there is no DELETE trigger. (plpgsql plans each branch on first use, per table.) As for
+-- prescriptions, the mode is asked only when there is something to refresh: a new patient, or an
+-- edit of a column no read model shows, costs no lookup and no refresh.
 CREATE FUNCTION pharmacy_trg_cadastro() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
 BEGIN
-    IF read_model_sync_mode() <> 'trigger' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        PERFORM pharmacy_refresh_prescricoes(ARRAY(
-            SELECT DISTINCT f.id_prescricao
-            FROM pharmacy_prescricoes_afetadas(TG_ARGV[0], ARRAY(SELECT id FROM novos)) AS f));
-    ELSIF TG_ARGV[0] = 'Medico' THEN
-        PERFORM pharmacy_refresh_medicos(ARRAY(
+    IF TG_OP = 'INSERT' THEN -- ids of prescriptions
+        ids := ARRAY(SELECT DISTINCT f.id_prescricao
+                     FROM pharmacy_prescricoes_afetadas(TG_ARGV[0], ARRAY(SELECT id FROM novos)) AS f);
+    ELSIF TG_ARGV[0] = 'Medico' THEN -- ids of master-data rows from here on
+        ids := ARRAY(
             SELECT n.id FROM novos n
             LEFT JOIN antigos o ON o.id = n.id
-            WHERE o.id IS NULL OR (o.nome, o.especialidade, o.crm) IS DISTINCT FROM (n.nome, n.especialidade, n.crm)));
+            WHERE o.id IS NULL OR (o.nome, o.especialidade, o.crm) IS DISTINCT FROM (n.nome, n.especialidade, n.crm));
     ELSIF TG_ARGV[0] = 'Paciente' THEN
-        PERFORM pharmacy_refresh_pacientes(ARRAY(
+        ids := ARRAY(
             SELECT n.id FROM novos n
             LEFT JOIN antigos o ON o.id = n.id
             WHERE o.id IS NULL
-               OR (o.nome, o.data_nascimento, o.endereco) IS DISTINCT FROM (n.nome, n.data_nascimento, n.endereco)));
+               OR (o.nome, o.data_nascimento, o.endereco) IS DISTINCT FROM (n.nome, n.data_nascimento, n.endereco));
     ELSE -- Medicamento
-        PERFORM pharmacy_refresh_medicamentos(ARRAY(
+        ids := ARRAY(
             SELECT n.id FROM novos n
             LEFT JOIN antigos o ON o.id = n.id
-            WHERE o.id IS NULL OR (o.nome, o.descricao) IS DISTINCT FROM (n.nome, n.descricao)));
+            WHERE o.id IS NULL OR (o.nome, o.descricao) IS DISTINCT FROM (n.nome, n.descricao));
+    END IF;
+    IF cardinality(ids) = 0 OR read_model_sync_mode() <> 'trigger' THEN
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        PERFORM pharmacy_refresh_prescricoes(ids);
+    ELSIF TG_ARGV[0] = 'Medico' THEN
+        PERFORM pharmacy_refresh_medicos(ids);
+    ELSIF TG_ARGV[0] = 'Paciente' THEN
+        PERFORM pharmacy_refresh_pacientes(ids);
+    ELSE
+        PERFORM pharmacy_refresh_medicamentos(ids);
     END IF;
     RETURN NULL;
 END
