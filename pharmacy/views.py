@@ -154,27 +154,44 @@ class LeanReadApi(ReadApi):
         return known
 
 
+class LeanListApi(LeanReadApi, generics.ListAPIView):
+    """A lean list: filters that are only plain ids skip the FilterSet, and a page is rendered without a serializer.
+
+    A subclass names the filters its selector answers from ids (`id_filters`) and gives the rows for
+    those ids (`rows_for_ids`), the rows the FilterSet left (`filtered_rows`) and a page's JSON-ready
+    body (`page_body`).
+    """
+
+    id_filters: tuple[str, ...]
+
+    def list(self, request, *args, **kwargs):
+        ids = plain_ids(request.query_params, self.filterset_class, self.id_filters)
+        # Without plain ids (a date, an id that is not plain digits) the FilterSet validates and filters.
+        rows = (
+            self.rows_for_ids(ids) if ids is not None else self.filtered_rows(self.filter_queryset(self.get_queryset()))
+        )
+        return self.get_paginated_response(self.page_body(self.paginate_queryset(rows)))
+
+
 @read_schema(
     "Fila da farmácia: um item por medicamento prescrito (prescrições ativas)",
     {200: WorklistItemSerializer(many=True)},
     [_example("Aspirina 100mg às 08:00 de Maria Oliveira", WORKLIST_ROW)],
 )
-class ItemListApi(LeanReadApi, generics.ListAPIView):
+class ItemListApi(LeanListApi):
     serializer_class = WorklistItemSerializer
     filterset_class = ItemFilter
     pagination_class = ItemCursorPagination
+    id_filters = ITEM_ID_FILTERS
+    filtered_rows = staticmethod(selectors.worklist_rows)
+    page_body = staticmethod(worklist_items)
 
     def get_queryset(self):
         return selectors.item_list(using=self.read_db)
 
-    def list(self, request, *args, **kwargs):
-        ids = plain_ids(request.query_params, ItemFilter, ITEM_ID_FILTERS)
-        if ids is None:  # a date, or an id that is not plain digits: the FilterSet validates and filters
-            rows = selectors.worklist_rows(self.filter_queryset(self.get_queryset()))
-        else:
-            from_start = self.paginator.cursor_query_param not in request.query_params
-            rows = selectors.worklist(ids, from_start=from_start, using=self.read_db)
-        return self.get_paginated_response(worklist_items(self.paginate_queryset(rows)))
+    def rows_for_ids(self, ids):
+        from_start = self.paginator.cursor_query_param not in self.request.query_params
+        return selectors.worklist(ids, from_start=from_start, using=self.read_db)
 
 
 @read_schema(
@@ -182,21 +199,19 @@ class ItemListApi(LeanReadApi, generics.ListAPIView):
     {200: PrescriptionDocumentSerializer(many=True)},
     [_example("A prescrição do artigo", DOCUMENTO)],
 )
-class DocumentListApi(LeanReadApi, generics.ListAPIView):
+class DocumentListApi(LeanListApi):
     serializer_class = PrescriptionDocumentSerializer
     filterset_class = DocumentFilter
     pagination_class = DocumentCursorPagination
+    id_filters = DOCUMENT_ID_FILTERS
+    filtered_rows = staticmethod(selectors.document_rows)
+    page_body = staticmethod(selectors.documents_in)
 
     def get_queryset(self):
         return selectors.document_list(using=self.read_db)
 
-    def list(self, request, *args, **kwargs):
-        ids = plain_ids(request.query_params, DocumentFilter, DOCUMENT_ID_FILTERS)
-        if ids is None:  # the FilterSet validates and filters
-            documents = selectors.document_rows(self.filter_queryset(self.get_queryset()))
-        else:
-            documents = selectors.documents(ids, using=self.read_db)
-        return self.get_paginated_response(selectors.documents_in(self.paginate_queryset(documents)))
+    def rows_for_ids(self, ids):
+        return selectors.documents(ids, using=self.read_db)
 
 
 @read_schema(

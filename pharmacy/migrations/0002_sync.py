@@ -7,7 +7,7 @@ from hospital.migration_ops import run_sql_files
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pharmacy", "0002_initial"),
+        ("pharmacy", "0001_initial"),
         ("hospital", "0001_initial"),
         ("prescriptions", "0001_initial"),
         ("outbox", "0002_sql"),
