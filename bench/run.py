@@ -88,6 +88,11 @@ def _guard(ctx: Context, name: str, fn, *args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the bench: its own database, the data, the chosen scenarios in order, the report.
+
+    One function although long: the scenarios' order and what `finally` stops and drops (servers,
+    worker pool, database) read top to bottom in one place.
+    """
     cfg = parse_args(argv)
     from bench import services
     from bench.scenarios import asyncmode, fanout, http, read, rebuild, search, write

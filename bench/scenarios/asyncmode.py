@@ -102,7 +102,12 @@ def _backends(conn) -> list[int]:
 
 
 def _lag(ctx: Context, web_port: int, running: dict, rate: float, seconds: float, suffix: str = "") -> float:
-    """One lag run at `rate` commands/s; records lag.* (+ suffix); returns the achieved rate."""
+    """One lag run at `rate` commands/s; records lag.* (+ suffix); returns the achieved rate.
+
+    One function although long: the poller and the light web load are closures over the run's shared
+    state (the commits not yet seen, the stop flag, the deadline), and the CPU accounting brackets the
+    run; split apart, that state would travel through every piece.
+    """
     cfg = ctx.cfg
     pool = ctx.pool
     stop = threading.Event()
@@ -253,32 +258,42 @@ def run(ctx: Context) -> None:
             took = _converge(conn, id_medico, f"Dr(a). Assíncrono {label}", ctx.cfg.converge_timeout)
             ctx.put(f"fanout.celery_{label}_ms", None if took is None else took * 1000)
         _await_outbox_vacuum(ctx)
-        achieved = _lag(ctx, web_port, running, ctx.cfg.lag_rate, ctx.cfg.lag_seconds)
-        if achieved < 0.98 * ctx.cfg.lag_rate:  # the target is at the offered rate: not met at a lower one
-            ctx.unmet("lag.p99_ms", f"offered {ctx.cfg.lag_rate:.0f} commands/s, reached {achieved:.0f}/s")
-            busy = ctx.details["lag"].get("machine_cpu_busy", float("nan"))
-            ctx.notes.append(
-                f"the lag run offered {ctx.cfg.lag_rate:.0f} commands/s and reached {achieved:.0f}/s, with the "
-                f"machine's CPUs {busy:.0%} busy (clients included): lag.p50_ms/lag.p99_ms are at that rate"
-            )
-        if achieved < 0.9 * ctx.cfg.lag_rate:
-            # The machine could not sustain the target rate: also measure at a quarter of it.
-            low = ctx.cfg.lag_rate / 4
-            ctx.notes.append(
-                f"the lag run reached {achieved:.0f} of {ctx.cfg.lag_rate:.0f} commands/s; "
-                f"lag.*_at_{low:.0f} are measured at {low:.0f}/s"
-            )
-            _lag(ctx, web_port, running, low, max(ctx.cfg.lag_seconds * 2 / 3, 2), suffix=f"_at_{low:.0f}")
-        for role in ("web", "worker", "relay"):
-            rss = services.peak_rss_mib(running[role].pid)
-            ctx.detail("memory", role, rss)
-            ctx.put(f"memory.{role}_peak_mib", rss["sum_mib"])
-        for role in ("web", "worker", "relay"):
-            if not running[role].alive():
-                ctx.notes.append(f"{role} exited early: {running[role].tail(600)}")
+        _lag_runs(ctx, web_port, running)
+        _record_memory(ctx, running)
     finally:
         for name in ("relay", "worker", "web"):
             if name in running:
                 running[name].stop()
         db.set_sync_mode(conn, "trigger")
         log("  async services stopped")
+
+
+def _lag_runs(ctx: Context, web_port: int, running: dict) -> None:
+    """The lag at the offered rate; when the machine cannot sustain it, also at a quarter of it."""
+    achieved = _lag(ctx, web_port, running, ctx.cfg.lag_rate, ctx.cfg.lag_seconds)
+    if achieved < 0.98 * ctx.cfg.lag_rate:  # the target is at the offered rate: not met at a lower one
+        ctx.unmet("lag.p99_ms", f"offered {ctx.cfg.lag_rate:.0f} commands/s, reached {achieved:.0f}/s")
+        busy = ctx.details["lag"].get("machine_cpu_busy", float("nan"))
+        ctx.notes.append(
+            f"the lag run offered {ctx.cfg.lag_rate:.0f} commands/s and reached {achieved:.0f}/s, with the "
+            f"machine's CPUs {busy:.0%} busy (clients included): lag.p50_ms/lag.p99_ms are at that rate"
+        )
+    if achieved < 0.9 * ctx.cfg.lag_rate:
+        # The machine could not sustain the target rate: also measure at a quarter of it.
+        low = ctx.cfg.lag_rate / 4
+        ctx.notes.append(
+            f"the lag run reached {achieved:.0f} of {ctx.cfg.lag_rate:.0f} commands/s; "
+            f"lag.*_at_{low:.0f} are measured at {low:.0f}/s"
+        )
+        _lag(ctx, web_port, running, low, max(ctx.cfg.lag_seconds * 2 / 3, 2), suffix=f"_at_{low:.0f}")
+
+
+def _record_memory(ctx: Context, running: dict) -> None:
+    """Peak memory of web, worker and relay, and a note for any that exited before the end."""
+    for role in ("web", "worker", "relay"):
+        rss = services.peak_rss_mib(running[role].pid)
+        ctx.detail("memory", role, rss)
+        ctx.put(f"memory.{role}_peak_mib", rss["sum_mib"])
+    for role in ("web", "worker", "relay"):
+        if not running[role].alive():
+            ctx.notes.append(f"{role} exited early: {running[role].tail(600)}")

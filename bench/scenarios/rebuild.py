@@ -121,51 +121,18 @@ def run(ctx: Context) -> None:
         ctx.pending(["rebuild.vs_refresh_mv", "rebuild.seconds"], "read tables not migrated yet (issue 3)")
         return
     itens_src = "pharmacy_fonte_itens" if db.table_exists(conn, "pharmacy_fonte_itens") else f"({SOURCE_JOIN}) s"
-    docs_src = (
-        "pharmacy_fonte_documentos" if db.table_exists(conn, "pharmacy_fonte_documentos") else f"({DOCS_FALLBACK}) d"
-    )
-    has_docs = db.table_exists(conn, db.DOC_TABLE)
+    docs_src = None  # no documents table: only the flat rows are rebuilt and compared
+    if db.table_exists(conn, db.DOC_TABLE):
+        fonte = "pharmacy_fonte_documentos"
+        docs_src = fonte if db.table_exists(conn, fonte) else f"({DOCS_FALLBACK}) d"
     rows = conn.execute(f"SELECT count(*) FROM {itens_src}").fetchone()[0]
     ctx.detail("rebuild", "rows", rows)
     probe_id = conn.execute("SELECT min(id_prescricao) FROM prescricao_medicamentos").fetchone()[0] or 1
 
-    # Bare INSERT … SELECT into an indexed copy of the flat table (no protection trigger).
-    conn.execute(f"CREATE TABLE bench_flat_copy (LIKE {db.FLAT_TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    _clone_indexes(conn, db.FLAT_TABLE, "bench_flat_copy")
-    bare = _timed(conn, f"INSERT INTO bench_flat_copy SELECT * FROM {itens_src}")
-    conn.execute("DROP TABLE bench_flat_copy")
-    ctx.detail("rebuild", "bare_insert_select_itens_s", round(bare, 2))
-    log(f"  bare INSERT…SELECT (indexed table): {bare:.2f}s")
-
-    # Equivalent materialized views with the same indexes, refreshed (readers are locked out).
-    conn.execute(f"CREATE MATERIALIZED VIEW bench_mv_itens AS SELECT * FROM {itens_src} WITH NO DATA")
-    _clone_indexes(conn, db.FLAT_TABLE, "bench_mv_itens")
-    with StallProbe(ctx.url, f"SELECT count(*) FROM bench_mv_itens WHERE id_prescricao = {probe_id}") as probe:
-        conn.execute("REFRESH MATERIALIZED VIEW bench_mv_itens")  # first fill (not timed: warms the cache)
-        refresh_itens = _timed(conn, "REFRESH MATERIALIZED VIEW bench_mv_itens")
-    ctx.detail("rebuild", "refresh_mv_itens_s", round(refresh_itens, 2))
-    ctx.detail("rebuild", "refresh_mv_reader_stall", probe.result())
-    refresh_docs = 0.0
-    refresh_both = refresh_itens
-    if has_docs:
-        generated = _generated_columns(conn, db.DOC_TABLE)  # the search columns: the table's indexes need them
-        conn.execute(f"CREATE MATERIALIZED VIEW bench_mv_docs AS SELECT *{generated} FROM {docs_src} WITH NO DATA")
-        _clone_indexes(conn, db.DOC_TABLE, "bench_mv_docs")
-        conn.execute("REFRESH MATERIALIZED VIEW bench_mv_docs")
-        refresh_docs = _timed(conn, "REFRESH MATERIALIZED VIEW bench_mv_docs")
-        ctx.detail("rebuild", "refresh_mv_docs_s", round(refresh_docs, 2))
-        refresh_both = _refresh_at_once(ctx.url, ["bench_mv_itens", "bench_mv_docs"])
-        ctx.detail("rebuild", "refresh_mv_both_at_once_s", round(refresh_both, 2))
-    log(
-        f"  REFRESH MATERIALIZED VIEW: itens {refresh_itens:.2f}s, docs {refresh_docs:.2f}s, "
-        f"both at once {refresh_both:.2f}s"
-    )
-    conn.execute("DROP MATERIALIZED VIEW IF EXISTS bench_mv_itens")
-    conn.execute("DROP MATERIALIZED VIEW IF EXISTS bench_mv_docs")
-
+    bare, refresh_itens, refresh_docs, refresh_both = _baselines(ctx, itens_src, docs_src, probe_id)
     if "rebuild_read_model" not in ctx.features["commands"]:
         ctx.pending(["rebuild.vs_refresh_mv", "rebuild.seconds"], "manage.py rebuild_read_model not landed (issue 3)")
-        _fill_directly(ctx, itens_src, docs_src if has_docs else None)
+        _fill_directly(ctx, itens_src, docs_src)
         return
     with StallProbe(ctx.url, f"SELECT count(*) FROM {db.FLAT_TABLE} WHERE id_prescricao = {probe_id}") as probe:
         result = ctx.pool.run("rebuild", args=[])[0]
@@ -190,6 +157,47 @@ def run(ctx: Context) -> None:
     rerun = ctx.pool.run("rebuild", args=[])[0]
     ctx.detail("rebuild", "rerun_over_populated_s", round(rerun["seconds"], 2))
     ctx.put("rebuild.refresh_reader_stall_ms", ctx.details["rebuild"]["refresh_mv_reader_stall"]["max_ms"])
+
+
+def _baselines(ctx: Context, itens_src: str, docs_src: str | None, probe_id: int) -> tuple[float, float, float, float]:
+    """What a rebuild is compared with, in seconds: a bare INSERT … SELECT into an indexed copy of the flat table,
+    and equivalent materialized views refreshed (the flat rows', the documents', both at once)."""
+    conn = ctx.conn
+    # Bare INSERT … SELECT into an indexed copy of the flat table (no protection trigger).
+    conn.execute(f"CREATE TABLE bench_flat_copy (LIKE {db.FLAT_TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    _clone_indexes(conn, db.FLAT_TABLE, "bench_flat_copy")
+    bare = _timed(conn, f"INSERT INTO bench_flat_copy SELECT * FROM {itens_src}")
+    conn.execute("DROP TABLE bench_flat_copy")
+    ctx.detail("rebuild", "bare_insert_select_itens_s", round(bare, 2))
+    log(f"  bare INSERT…SELECT (indexed table): {bare:.2f}s")
+
+    # Equivalent materialized views with the same indexes, refreshed (readers are locked out).
+    conn.execute(f"CREATE MATERIALIZED VIEW bench_mv_itens AS SELECT * FROM {itens_src} WITH NO DATA")
+    _clone_indexes(conn, db.FLAT_TABLE, "bench_mv_itens")
+    with StallProbe(ctx.url, f"SELECT count(*) FROM bench_mv_itens WHERE id_prescricao = {probe_id}") as probe:
+        conn.execute("REFRESH MATERIALIZED VIEW bench_mv_itens")  # first fill (not timed: warms the cache)
+        refresh_itens = _timed(conn, "REFRESH MATERIALIZED VIEW bench_mv_itens")
+    ctx.detail("rebuild", "refresh_mv_itens_s", round(refresh_itens, 2))
+    ctx.detail("rebuild", "refresh_mv_reader_stall", probe.result())
+    refresh_docs = 0.0
+    refresh_both = refresh_itens
+    if docs_src:
+        generated = _generated_columns(conn, db.DOC_TABLE)  # the search columns: the table's indexes need them
+        conn.execute(f"CREATE MATERIALIZED VIEW bench_mv_docs AS SELECT *{generated} FROM {docs_src} WITH NO DATA")
+        _clone_indexes(conn, db.DOC_TABLE, "bench_mv_docs")
+        conn.execute("REFRESH MATERIALIZED VIEW bench_mv_docs")
+        refresh_docs = _timed(conn, "REFRESH MATERIALIZED VIEW bench_mv_docs")
+        ctx.detail("rebuild", "refresh_mv_docs_s", round(refresh_docs, 2))
+        refresh_both = _refresh_at_once(ctx.url, ["bench_mv_itens", "bench_mv_docs"])
+        ctx.detail("rebuild", "refresh_mv_both_at_once_s", round(refresh_both, 2))
+    log(
+        f"  REFRESH MATERIALIZED VIEW: itens {refresh_itens:.2f}s, docs {refresh_docs:.2f}s, "
+        f"both at once {refresh_both:.2f}s"
+    )
+    conn.execute("DROP MATERIALIZED VIEW IF EXISTS bench_mv_itens")
+    conn.execute("DROP MATERIALIZED VIEW IF EXISTS bench_mv_docs")
+
+    return bare, refresh_itens, refresh_docs, refresh_both
 
 
 def _fill_directly(ctx: Context, itens_src: str, docs_src: str | None) -> None:

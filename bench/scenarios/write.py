@@ -61,9 +61,14 @@ def _measure(ctx: Context, kind: str, mode: str, clients: int, seed: int) -> dic
     return {"per_s": count / wall, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
 
 
-def run(ctx: Context, web_port: int | None) -> None:
+def _vacuum(ctx: Context) -> None:
+    """The tables the write scenario writes, vacuumed and analyzed (see the module doc)."""
     for table in (*db.WRITE_TABLES, db.FLAT_TABLE, db.DOC_TABLE, queries.TABLE):
         ctx.conn.execute(f"VACUUM ANALYZE {table}")
+
+
+def run(ctx: Context, web_port: int | None) -> None:
+    _vacuum(ctx)
     modes = modes_available(ctx)
     raw_mode = "trigger" if "trigger" in modes else "nosync"
     many = ctx.cfg.clients

@@ -46,6 +46,10 @@ def _pick(model, i):
 
 
 def _apply(op) -> None:
+    """Run one generated operation through its command (the strategy above draws `op`).
+
+    One branch per kind of operation, so its length follows the command set's.
+    """
     kind, *args = op
     if kind == "create":
         med, pat, items = args
