@@ -131,6 +131,8 @@ def test_clock_now_is_accepted_and_saved_to_the_minute(staff, live_server, cardi
     assert len(filled) == 8, filled
     _css(staff, "#id_itens-0-dosagem").send_keys("100mg")
     _save(staff)
+    errors = [e.text for e in staff.find_elements(By.CSS_SELECTOR, ".errornote, .errorlist")]
+    assert not errors, (errors, _css(staff, "#content").text[:2000])  # the form came back: say why
     item = Prescricao.objects.get().itens.get()
     assert f"{item.horario:%H:%M:%S}" == f"{filled[:5]}:00"
 
