@@ -4,7 +4,8 @@ The busiest reads (a patient's or a prescription's worklist from its first
 row, one document) skip the ORM's query building: their SQL is compiled by
 the ORM once per process and shape (`_compiled`), then only executed, on
 the database the caller names (a replica may serve; every alias is
-PostgreSQL, so the SQL is the same). Their rows are exactly what the
+PostgreSQL, so the SQL is the same), as statements the server keeps
+prepared per connection (`hospital.db`). Their rows are exactly what the
 querysets below return (`tests/pharmacy/test_lean_reads.py`).
 """
 
@@ -70,7 +71,7 @@ class WorklistFromStart:
     def __getitem__(self, rows: slice) -> list[dict]:
         start = rows.start or 0
         sql = _compiled(("worklist", *self.names), self._queryset, " LIMIT %s OFFSET %s")
-        with connections[self.using].cursor() as cursor:
+        with connections[self.using].prepared_cursor() as cursor:
             cursor.execute(sql, [*self.values, rows.stop - start, start])
             return [dict(zip(WORKLIST_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
@@ -81,7 +82,7 @@ class WorklistFromStart:
 def document(prescricao_id: int, *, using: str = DEFAULT_DB_ALIAS) -> dict | None:
     """One prescription's stored document (None when it has none), from `using`, by precompiled SQL."""
     sql = _compiled(("document", "id_prescricao"), _document_query)
-    with connections[using].cursor() as cursor:
+    with connections[using].prepared_cursor() as cursor:
         cursor.execute(sql, [prescricao_id])
         row = cursor.fetchone()
     return None if row is None else orjson.loads(row[0])

@@ -23,7 +23,7 @@ def replica_databases(urls: str, *, conn_max_age: int) -> dict[str, dict]:
     databases = {}
     for index, url in enumerate((u.strip() for u in urls.split(",") if u.strip()), start=1):
         database = dj_database_url.parse(url, conn_max_age=conn_max_age)
-        database["ENGINE"] = "django.db.backends.postgresql"
+        database["ENGINE"] = "hospital.db"  # the primary's backend (hospital.db: its health check)
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", CONNECT_TIMEOUT)
         # A kept connection to a replica that restarted since is replaced at the request's first query
         # instead of failing it (which would bench a healthy replica for REPLICA_RETRY_INTERVAL).

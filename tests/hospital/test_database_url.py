@@ -23,7 +23,7 @@ def test_socket_directory_given_as_query_parameter_becomes_host():
         5,
     )
     assert "host" not in config["OPTIONS"]
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "hospital.db"
 
 
 def test_a_host_in_the_authority_is_kept():
