@@ -25,3 +25,11 @@ def count_projection(*, applied: int, failed: int, dead_lettered: int) -> None:
         projector_events.labels(outcome="failed").inc(failed)
     if dead_lettered:
         projector_events.labels(outcome="dead_lettered").inc(dead_lettered)
+
+
+fast_reads = Counter(
+    "pharmacy_fast_reads",
+    "Plain pharmacy reads answered before the views (`pharmacy.fast_reads`), by URL pattern; the rest of "
+    "`http_requests` on those routes went through the views.",
+    ["route"],
+)

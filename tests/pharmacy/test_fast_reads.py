@@ -1,0 +1,181 @@
+"""Plain pharmacy reads answered before the views (`pharmacy.fast_reads`) are exactly what the views answer.
+
+Every request is sent twice through the whole Django stack, once with the
+fast path on and once with it off (`PHARMACY_FAST_READS`), and the two
+responses must have the same status, headers and bytes. The fast path's
+counter says which of them it answered: the plain ones, and no other.
+"""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from prometheus_client import REGISTRY
+from rest_framework.authtoken.models import Token
+
+from hospital import commands as master
+from pharmacy.pagination import ItemCursorPagination
+from prescriptions import commands
+from prescriptions.rules import ItemInput
+from tests.hospital.api.test_unavailable import _assert_unavailable, database_unreachable
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ITEMS_ROUTE = "api/pharmacy/itens/"
+DOCUMENT_ROUTE = "api/pharmacy/prescricoes/<bigint:prescricao_id>/"
+
+
+@pytest.fixture
+def data(article_prescription, paciente, oncologista, quimio, aspirina):
+    """The article's prescription and one with the formats that differ when mishandled."""
+    sem_endereco = master.register_patient(nome="Zoë d'Ávila 💊", data_nascimento=dt.date(1901, 1, 1))
+    odd = commands.create_prescription(
+        id_medico=oncologista.pk,
+        id_paciente=sem_endereco.pk,
+        data_prescricao=dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=dt.UTC),
+        medicamentos=[
+            ItemInput(quimio.pk, "23:59", "1 ampola — diluída\u2028lenta"),
+            ItemInput(aspirina.pk, "00:00", "1"),
+        ],
+    )
+    return {"article": article_prescription, "odd": odd, "paciente": paciente, "sem_endereco": sem_endereco}
+
+
+def _token(username: str, group: str | None) -> str:
+    user = User.objects.create_user(username=username, password="senha-forte-123")
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def reader_token(db) -> str:
+    return _token("farmacia_rapida", "farmacia")
+
+
+def _answered(route: str) -> float:
+    return REGISTRY.get_sample_value("pharmacy_fast_reads_total", {"route": route}) or 0.0
+
+
+def _both_ways(settings, path: str, token: str | None, **headers) -> tuple:
+    """(fast path on, fast path off) responses to the same request, each after a warm-up that fills the token cache."""
+    if token is not None:
+        headers.setdefault("HTTP_AUTHORIZATION", f"Token {token}")
+    send = getattr(Client(), headers.pop("method", "get"))
+    responses = []
+    for enabled in (True, False):
+        settings.PHARMACY_FAST_READS = enabled
+        Client().get("/api/pharmacy/status/", HTTP_AUTHORIZATION=headers.get("HTTP_AUTHORIZATION", ""))
+        responses.append(send(path, **headers))
+    return tuple(responses)
+
+
+def _same(fast, slow) -> None:
+    if fast["Content-Type"].startswith("text/html"):  # the browsable API: a fresh CSRF token on each page
+        assert (fast.status_code, fast["Content-Type"]) == (slow.status_code, slow["Content-Type"])
+        return
+    assert (fast.status_code, dict(fast.items()), fast.content) == (slow.status_code, dict(slow.items()), slow.content)
+
+
+def _plain_requests(data) -> list[tuple[str, str]]:
+    article, odd = data["article"], data["odd"]
+    return [
+        (ITEMS_ROUTE, f"/api/pharmacy/itens/?id_prescricao={article.pk}"),
+        (ITEMS_ROUTE, f"/api/pharmacy/itens/?id_prescricao={odd.pk}"),
+        (ITEMS_ROUTE, f"/api/pharmacy/itens/?id_paciente={data['sem_endereco'].pk}"),
+        (ITEMS_ROUTE, f"/api/pharmacy/itens/?id_paciente={data['paciente'].pk}&id_medico={article.medico_id}"),
+        (ITEMS_ROUTE, f"/api/pharmacy/itens/?id_medicamento={odd.itens.first().medicamento_id}"),
+        (ITEMS_ROUTE, "/api/pharmacy/itens/?id_paciente=999999"),  # nobody's: an empty page
+        (DOCUMENT_ROUTE, f"/api/pharmacy/prescricoes/{article.pk}/"),
+        (DOCUMENT_ROUTE, f"/api/pharmacy/prescricoes/{odd.pk}/"),
+    ]
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_plain_reads_are_answered_by_the_fast_path_with_the_views_bytes_and_headers(settings, data, reader_token,
+                                                                                    accept):  # fmt: skip
+    extra = {} if accept is None else {"HTTP_ACCEPT": accept}
+    for route, path in _plain_requests(data):
+        before = _answered(route)
+        fast, slow = _both_ways(settings, path, reader_token, **extra)
+        assert _answered(route) == before + 1, path
+        assert fast.status_code == 200, (path, fast.content)
+        _same(fast, slow)
+    odd = _both_ways(settings, f"/api/pharmacy/prescricoes/{data['odd'].pk}/", reader_token)[0]
+    assert b"dilu\xc3\xadda\\u2028lenta" in odd.content  # escaped for JavaScript, as DRF writes it
+    document = odd.json()
+    assert (document["paciente"]["endereco"], document["data_prescricao"]) == (None, "2024-02-29T23:59:58.123456Z")
+    assert {item["dosagem"] for item in document["medicamentos"]} == {"1", "1 ampola — diluída\u2028lenta"}
+
+
+def test_requests_that_are_not_plain_go_through_the_views(settings, data, reader_token, monkeypatch):
+    article = data["article"]
+    items = f"/api/pharmacy/itens/?id_prescricao={article.pk}"
+    document = f"/api/pharmacy/prescricoes/{article.pk}/"
+    not_plain = [
+        (items, {"HTTP_COOKIE": "sessionid=x"}),
+        (items, {"HTTP_ACCEPT_LANGUAGE": "en"}),
+        (items, {"HTTP_X_READ_AFTER": "0"}),
+        (items, {"HTTP_ACCEPT": "text/html"}),
+        (items, {"HTTP_ACCEPT": "application/json; indent=4"}),
+        (items, {"method": "head"}),
+        (items, {"HTTP_AUTHORIZATION": "Token nao-existe"}),
+        (items, {"HTTP_AUTHORIZATION": reader_token}),  # the key without "Token "
+        (items + "&format=json", {}),
+        (items + "&page_size=1", {}),
+        (items + "&cursor=cD0yMDIz", {}),
+        (items + f"&id_prescricao={article.pk}", {}),  # a filter twice
+        (items + "&id_paciente=", {}),
+        ("/api/pharmacy/itens/?id_paciente=-1", {}),
+        ("/api/pharmacy/itens/?id_paciente=1.0", {}),
+        ("/api/pharmacy/itens/?id_paciente=%EF%BC%91", {}),  # a full-width digit: not plain ASCII
+        ("/api/pharmacy/itens/?id_paciente=1234567890123456789", {}),  # past 18 digits
+        ("/api/pharmacy/itens/?data_prescricao__gte=2023-01-01T00:00:00Z", {}),
+        ("/api/pharmacy/itens/", {}),  # the whole worklist, in pages
+        ("/api/pharmacy/itens", {}),
+        (document + "?format=json", {}),
+        ("/api/pharmacy/prescricoes/999999/", {}),  # no such prescription: the views' 404
+        (f"/api/pharmacy/prescricoes/{article.pk}/receita/", {}),
+        ("/api/pharmacy/prescricoes/?id_paciente=1", {}),
+    ]
+    for path, headers in not_plain:
+        before = _answered(ITEMS_ROUTE), _answered(DOCUMENT_ROUTE)
+        fast, slow = _both_ways(settings, path, reader_token, **headers)
+        assert (_answered(ITEMS_ROUTE), _answered(DOCUMENT_ROUTE)) == before, (path, headers)
+        _same(fast, slow)
+    monkeypatch.setattr(ItemCursorPagination, "page_size", 1)  # the article's two items now take two pages
+    before = _answered(ITEMS_ROUTE)
+    fast, slow = _both_ways(settings, items, reader_token)
+    assert _answered(ITEMS_ROUTE) == before and fast.json()["next"] is not None
+    _same(fast, slow)
+
+
+def test_who_may_not_read_gets_the_views_refusal(settings, data):
+    outsider = _token("sem_grupo", None)
+    path = f"/api/pharmacy/prescricoes/{data['article'].pk}/"
+    before = _answered(DOCUMENT_ROUTE)
+    fast, slow = _both_ways(settings, path, outsider)
+    assert _answered(DOCUMENT_ROUTE) == before
+    assert fast.status_code == 403 and fast.json()["code"] == "permission_denied"
+    _same(fast, slow)
+
+
+def test_a_revoked_token_stops_at_once_in_this_process(settings, data, reader_token):
+    path = f"/api/pharmacy/prescricoes/{data['article'].pk}/"
+    assert _both_ways(settings, path, reader_token)[0].status_code == 200
+    Token.objects.filter(key=reader_token).delete()
+    response = Client().get(path, HTTP_AUTHORIZATION=f"Token {reader_token}")
+    assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+
+
+def test_a_plain_read_while_the_database_is_unreachable_gets_the_503(settings, data, reader_token):
+    path = f"/api/pharmacy/itens/?id_prescricao={data['article'].pk}"
+    client = Client()
+    warm = client.get(path, HTTP_AUTHORIZATION=f"Token {reader_token}")  # the token is now in the cache
+    assert warm.status_code == 200
+    before = _answered(ITEMS_ROUTE)
+    with database_unreachable():
+        _assert_unavailable(client.get(path, HTTP_AUTHORIZATION=f"Token {reader_token}"))
+    assert _answered(ITEMS_ROUTE) == before
+    assert client.get(path, HTTP_AUTHORIZATION=f"Token {reader_token}").status_code == 200
