@@ -4,11 +4,8 @@ import os
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.peer.settings"
 
-from django.core.wsgi import get_wsgi_application
-
 from bench.peer import bare
-
-django_application = get_wsgi_application()
+from hospital.wsgi import application as django_application  # the project's, under the settings above
 
 
 def application(environ, start_response):
