@@ -37,14 +37,13 @@ from hospital.api.renderers import OrjsonRenderer
 from hospital.api.token_cache import cache as token_cache
 from hospital.replicas.health import pool
 from pharmacy import selectors
-from pharmacy.filters import ITEM_ID_FILTERS
+from pharmacy.filters import ITEM_ID_FILTERS, ItemFilter, is_plain_id, plain_ids
 from pharmacy.metrics import fast_reads
 from pharmacy.pagination import ItemCursorPagination
 from pharmacy.replica_routing import read_database
 from pharmacy.serializers import worklist_items
 
 _ACCEPTED = frozenset({None, "*/*", "application/json"})
-_ID_DIGITS = 18  # below 2**63, as `pharmacy.filters.plain_ids` and the bigint converter take them
 _renderer = OrjsonRenderer()
 
 
@@ -98,7 +97,7 @@ class FastReadMiddleware:
         prefix = self.routes.document_prefix
         if path.startswith(prefix) and path.endswith("/") and not meta.get("QUERY_STRING"):
             pk = path[len(prefix) : -1]
-            if pk.isascii() and pk.isdigit() and len(pk) <= _ID_DIGITS:
+            if is_plain_id(pk):
                 return self._document(request, int(pk))
         return None
 
@@ -145,15 +144,9 @@ def _may_read(authorization: str | None) -> bool:
 
 def _plain_item_ids(query) -> dict[str, int] | None:
     """`{filter: id}` when the query is only id filters of the worklist, each once and plain digits; else None."""
-    ids = {}
-    for name, values in query.lists():
-        value = values[0]
-        if name not in ITEM_ID_FILTERS or len(values) != 1:
-            return None
-        if not (len(value) <= _ID_DIGITS and value.isascii() and value.isdigit()):
-            return None
-        ids[name] = int(value)
-    return ids or None  # no filter at all is the whole worklist: pages of it need cursors
+    if any(name not in ITEM_ID_FILTERS or len(values) != 1 for name, values in query.lists()):
+        return None  # a paginator parameter, `format`, a date filter or a repeated filter: the views decide
+    return plain_ids(query, ItemFilter, ITEM_ID_FILTERS) or None  # no filter is the whole worklist, in pages
 
 
 def _read(query) -> tuple[str, object] | None:

@@ -90,6 +90,11 @@ DOCUMENT_ID_FILTERS = ("id_paciente", "id_medico")
 _PLAIN_ID_DIGITS = 18  # below 2**63: a bigint column's range, so the ORM would compare it as given
 
 
+def is_plain_id(value: str) -> bool:
+    """True for an id written as plain ASCII digits short enough for a bigint (no sign, space or `.0`)."""
+    return len(value) <= _PLAIN_ID_DIGITS and value.isascii() and value.isdigit()
+
+
 def plain_ids(query_params, filterset_class: type[django_filters.FilterSet], ids: tuple[str, ...]) -> dict | None:
     """`{name: id}` when the query's filters are only id filters of `ids`, each plain digits; else None.
 
@@ -103,7 +108,7 @@ def plain_ids(query_params, filterset_class: type[django_filters.FilterSet], ids
     for name, value in query_params.items():
         if name not in filterset_class.base_filters:
             continue
-        if name not in ids or not (len(value) <= _PLAIN_ID_DIGITS and value.isascii() and value.isdigit()):
+        if name not in ids or not is_plain_id(value):
             return None
         found[name] = int(value)
     return found
