@@ -1,8 +1,9 @@
 """Read models beyond the pharmacy's that follow the event feed (e.g. the consolidated patient record).
 
 An app registers a function taking a list of events (objects with
-`aggregate_type` and `aggregate_id`). It is called inside a transaction that
-commits or rolls back with its effect:
+`aggregate_type`, `aggregate_id` and `event_type`; in trigger mode they are
+the outbox rows themselves, `payload` included). It is called inside a
+transaction that commits or rolls back with its effect:
 
 - trigger mode: by `outbox.events.record_event`, in the writing command's
   transaction, right after the event is appended;

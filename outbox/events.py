@@ -26,14 +26,8 @@ def record_event(
     event = OutboxEvent.objects.create(
         event_type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload
     )
-    if consumers.registered() and _trigger_mode():
+    if consumers.registered() and event.projected_at is not None:  # born projected: trigger mode
         consumers.dispatch([event])
     if dualwrite.enabled():
         dualwrite.publish_in_transaction(event)
     return event
-
-
-def _trigger_mode() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT read_model_sync_mode() = 'trigger'")
-        return cursor.fetchone()[0]

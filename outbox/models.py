@@ -68,7 +68,9 @@ class OutboxEvent(models.Model):
     payload = models.JSONField("conteúdo")
     occurred_at = models.DateTimeField("ocorrido em", default=timezone.now)
     published_at = models.DateTimeField("publicado em", null=True, blank=True)
-    projected_at = models.DateTimeField("projetado em", null=True, blank=True)
+    # A database default, so that an INSERT returns the column as BORN_PROJECTED left it: `record_event`
+    # learns from it whether this transaction applies the event (trigger mode) without asking again.
+    projected_at = models.DateTimeField("projetado em", null=True, blank=True, db_default=None)
     attempts = models.PositiveIntegerField("tentativas", default=0)
     last_error = models.TextField("último erro", blank=True, default="")
     next_attempt_at = models.DateTimeField("próxima tentativa", null=True, blank=True)

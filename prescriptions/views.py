@@ -123,9 +123,12 @@ def _with_position(response: Response, position: int | None) -> Response:
 
 
 def _prescription_response(prescricao: Prescricao, status_code: int = status.HTTP_200_OK) -> Response:
-    fresh = Prescricao.objects.prefetch_related("itens").get(pk=prescricao.pk)
+    """The prescription a command returned, with its items as stored, and the position of its event.
+
+    The command saved every column it set, so only the items are read again.
+    """
     return _with_position(
-        Response(PrescriptionOutputSerializer(fresh).data, status=status_code), prescricao.event_position
+        Response(PrescriptionOutputSerializer(prescricao).data, status=status_code), prescricao.event_position
     )
 
 

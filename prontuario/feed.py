@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 
-from outbox.types import AggregateType
+from outbox.types import AggregateType, EventType
 from prontuario.consolidation import refresh_visits, visits_of_patients
 from prontuario.selectors import Visit
 
@@ -29,11 +29,25 @@ _VISITS_SHOWING = {
 }
 
 
+def _names_its_visit(event) -> bool:
+    """Whether the event itself says which visit it touches, so no query need look it up.
+
+    A prescription's visit is fixed when it is created, and the creation event's
+    payload names it; the events of trigger mode carry their payload, the
+    projector's do not (`outbox.consumers`).
+    """
+    payload = getattr(event, "payload", None)
+    return event.event_type == EventType.PRESCRICAO_CRIADA and isinstance(payload, dict) and "id_atendimento" in payload
+
+
 def visits_touched(events: Sequence) -> set[Visit]:
     ids_by_type: dict[str, set[int]] = defaultdict(set)
-    for event in events:
-        ids_by_type[event.aggregate_type].add(int(event.aggregate_id))
     visits: set[Visit] = set()
+    for event in events:
+        if not _names_its_visit(event):
+            ids_by_type[event.aggregate_type].add(int(event.aggregate_id))
+        elif event.payload["id_atendimento"]:
+            visits.add((event.payload["paciente"]["id_paciente"], event.payload["id_atendimento"]))
     if AggregateType.PACIENTE in ids_by_type:
         visits |= visits_of_patients(ids_by_type.pop(AggregateType.PACIENTE))
     with connection.cursor() as cursor:

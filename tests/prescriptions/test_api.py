@@ -1,11 +1,16 @@
 """The command endpoints through HTTP: rules, input errors, auth matrix, X-Event-Position."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from outbox.models import OutboxEvent
 from prescriptions.models import Prescricao, PrescricaoMedicamento, StatusPrescricao
+from prescriptions.serializers import PrescriptionOutputSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +49,87 @@ def test_create_answers_201_with_prescription_and_event_position(writer_client, 
     ]
     position = int(response["X-Event-Position"])
     assert OutboxEvent.objects.get(pk=position).aggregate_id == data["id_prescricao"]
+
+
+def stored(id_prescricao: int) -> dict:
+    """The prescription as the database holds it, in the commands' answer shape."""
+    return PrescriptionOutputSerializer(Prescricao.objects.prefetch_related("itens").get(pk=id_prescricao)).data
+
+
+def test_each_command_answers_the_prescription_as_stored(writer_client, cardiologista, paciente, aspirina, paracetamol):
+    created = writer_client.post(
+        CREATE,
+        body(
+            cardiologista,
+            paciente,
+            (paracetamol, "20:00", "  500mg "),
+            (aspirina, "08:00", "100mg"),
+            data_prescricao="2023-05-20T11:30:00.123456-03:00",
+            id_atendimento="ATD-7",
+        ),
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    data = created.json()
+    assert data == {
+        "id_prescricao": data["id_prescricao"],
+        "id_medico": cardiologista.pk,
+        "id_paciente": paciente.pk,
+        "data_prescricao": "2023-05-20T14:30:00.123456Z",
+        "status": "ativa",
+        "cancelada_em": None,
+        "motivo_cancelamento": "",
+        "id_atendimento": "ATD-7",
+        "medicamentos": [
+            {"id": data["medicamentos"][0]["id"], "id_prescricao": data["id_prescricao"],
+             "id_medicamento": aspirina.pk, "horario": "08:00", "dosagem": "100mg"},
+            {"id": data["medicamentos"][1]["id"], "id_prescricao": data["id_prescricao"],
+             "id_medicamento": paracetamol.pk, "horario": "20:00", "dosagem": "500mg"},
+        ],
+    }  # fmt: skip
+    assert data == stored(data["id_prescricao"])
+    url = f"/api/commands/prescricoes/{data['id_prescricao']}/"
+    removed = writer_client.delete(f"{url}medicamentos/{data['medicamentos'][0]['id']}/")
+    assert removed.status_code == 200 and removed.json() == stored(data["id_prescricao"])
+    assert [m["id_medicamento"] for m in removed.json()["medicamentos"]] == [paracetamol.pk]
+    cancelled = writer_client.post(f"{url}cancelar/", {"motivo": " alta "}, format="json")
+    assert cancelled.status_code == 200 and cancelled.json() == stored(data["id_prescricao"])
+    assert cancelled.json()["status"] == "cancelada" and cancelled.json()["motivo_cancelamento"] == "alta"
+
+
+def _statements(queries: list[dict]) -> list[str]:
+    """Each statement as its verb and table (or as written), leaving out savepoints and the user's token and groups."""
+    out = []
+    for query in queries:
+        sql = query["sql"]
+        match = re.match(r'(SELECT|INSERT|UPDATE|DELETE)\b.*?(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+        if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")) or (match and match.group(2).startswith("auth")):
+            continue
+        out.append(f"{match.group(1)} {match.group(2)}" if match else sql)
+    return out
+
+
+def test_a_create_asks_the_database_only_what_it_needs(writer_client, cardiologista, paciente, aspirina, paracetamol):
+    """Trigger mode: the rules' reads, the three inserts (the read models follow in their triggers), the answer's items.
+
+    The sync mode comes back with the event's row (`OutboxEvent.projected_at`)
+    and the record's visit with the event (`prontuario.feed`), not from
+    statements of their own.
+    """
+    payload = body(cardiologista, paciente, (aspirina, "08:00", "100mg"), (paracetamol, "20:00", "500mg"))
+    with CaptureQueriesContext(connection) as queries:
+        response = writer_client.post(CREATE, payload, format="json")
+    assert response.status_code == 201, response.content
+    assert _statements(queries.captured_queries) == [
+        "SELECT medicos",
+        "SELECT pacientes",
+        "SELECT medicamentos",
+        "INSERT prescricoes",
+        "INSERT prescricao_medicamentos",
+        "INSERT outbox_events",
+        "SELECT prescricao_medicamentos",
+    ]
+    assert OutboxEvent.objects.get(pk=int(response["X-Event-Position"])).projected_at is not None
 
 
 def test_domain_rule_violation_is_400_with_field_codes(writer_client, cardiologista, paciente, quimio):
