@@ -3,8 +3,9 @@
 Latency is measured from each request's scheduled time, not from when a
 connection became free, so a server that falls behind is charged for the
 queue it builds (no coordinated omission). Connections are kept alive and
-reused; when all `max_connections` are busy a request waits for one, its
-clock already running.
+reused (one the server closed while it was idle is dropped, as HTTP clients
+do, not counted as a failed request); when all `max_connections` are busy a
+request waits for one, its clock already running.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ async def _run(port: int, requests: list[bytes], rate: float, count: int, start_
 
     async def one(k: int, due: float) -> None:
         async with slots:
+            while idle and idle[-1].reader.at_eof():  # closed by the server while idle (its keep-alive timeout)
+                idle.pop().close()
             conn = idle.pop() if idle else _Conn(*await asyncio.open_connection("127.0.0.1", port))
             try:
                 status, keep = await conn.exchange(requests[k % len(requests)])

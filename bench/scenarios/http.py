@@ -4,7 +4,7 @@ One gunicorn with the launcher's flags (`WEB_CONCURRENCY` workers, 4 threads
 each) serves all three (`bench.peer.wsgi`), so they share the process, the
 data and the database. Each endpoint's capacity is the highest offered rate
 (open loop, `clients` client processes, keep-alive) that the server sustains
-(≥ 95 % of it completed, no error) with p99 ≤ `http_p99_ms`: rates double from
+(≥ 95 % of it answered, every answer a 2xx) with p99 ≤ `http_p99_ms`: rates double from
 50/s until one fails, then bisect. A rate that misses is run once more before
 it counts as missed: the p99 of a few hundred requests is three or four of
 them, so one stall of the machine (a checkpoint's writes, another process)
