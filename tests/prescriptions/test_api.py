@@ -57,18 +57,9 @@ def stored(id_prescricao: int) -> dict:
 
 
 def test_each_command_answers_the_prescription_as_stored(writer_client, cardiologista, paciente, aspirina, paracetamol):
-    created = writer_client.post(
-        CREATE,
-        body(
-            cardiologista,
-            paciente,
-            (paracetamol, "20:00", "  500mg "),
-            (aspirina, "08:00", "100mg"),
-            data_prescricao="2023-05-20T11:30:00.123456-03:00",
-            id_atendimento="ATD-7",
-        ),
-        format="json",
-    )
+    itens = [(paracetamol, "20:00", "  500mg "), (aspirina, "08:00", "100mg")]  # out of time order, padded
+    payload = body(cardiologista, paciente, *itens, data_prescricao="2023-05-20T11:30:00.123456-03:00")
+    created = writer_client.post(CREATE, {**payload, "id_atendimento": "ATD-7"}, format="json")
     assert created.status_code == 201, created.content
     data = created.json()
     assert data == {
