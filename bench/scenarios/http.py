@@ -4,13 +4,15 @@ One gunicorn with the launcher's flags (`WEB_CONCURRENCY` workers, 4 threads
 each) serves all three (`bench.peer.wsgi`), so they share the process, the
 data and the database. Each endpoint's capacity is the highest offered rate
 (open loop, `clients` client processes, keep-alive) that the server sustains
-(≥ 95 % of it answered, every answer a 2xx) with p99 ≤ `http_p99_ms`: rates double from
-50/s until one fails, then bisect. A rate that misses is run once more before
-it counts as missed: the p99 of a few hundred requests is three or four of
-them, so one stall of the machine (a checkpoint's writes, another process)
-would otherwise stop the search at any side's first steps. Figures are
-requests/s at that equal p99 bound, compared as ratios; before measuring, each
-endpoint's body is checked against the others (same JSON).
+(≥ 95 % of it answered, every answer a 2xx) with p99 ≤ `http_p99_ms`: rates
+double from 50/s until one fails, then bisect. The sides' searches take
+their runs in turn (project, peer, bare, and again), so a slow or fast spell
+of the machine falls on all of them. A rate that misses is run once more
+before it counts as missed: the p99 of a few hundred requests is three or
+four of them, so one stall of the machine (a checkpoint's writes, another
+process) would otherwise stop the search at any side's first steps. Figures
+are requests/s at that equal p99 bound, compared as ratios; before
+measuring, each endpoint's body is checked against the others (same JSON).
 """
 
 from __future__ import annotations
@@ -105,8 +107,12 @@ def _measure(ctx: Context, port: int, requests: list[list[bytes]], rate: float) 
     }
 
 
-def _capacity(ctx: Context, port: int, requests: list[list[bytes]], name: str) -> dict:
-    """Highest sustained rate with p99 within the bound (doubling, then bisection); the runs in `steps`."""
+def _search(ctx: Context, name: str):
+    """One side's capacity search (doubling, then bisection) as a generator.
+
+    It yields the rate to run next and is sent that run's result; it returns
+    the highest sustained rate's run, with every run in `steps`.
+    """
     bound = ctx.cfg.http_p99_ms
     steps = []
 
@@ -114,19 +120,19 @@ def _capacity(ctx: Context, port: int, requests: list[list[bytes]], name: str) -
         steps.append({k: (round(v, 2) if isinstance(v, float) else v) for k, v in run.items()})
         return run["complete"] and run["p99_ms"] <= bound
 
-    def sustained(rate: float) -> dict | None:
+    def sustained(rate: float):
         """The run at `rate` that met the bound, of at most two; None when both missed."""
         for _ in range(2):
-            run = _measure(ctx, port, requests, rate)
+            run = yield rate
             if met(run):
                 return run
         return None
 
     if not ctx.cfg.quick:
-        _measure(ctx, port, requests, START_RATE)  # warm-up: connections, lazy imports, caches; not counted
+        yield START_RATE  # warm-up: connections, lazy imports, caches; not counted
     best, rate = None, START_RATE
     while rate <= ctx.cfg.http_max_rate:
-        run = sustained(rate)
+        run = yield from sustained(rate)
         if run is None:
             break
         best, rate = run, rate * 2
@@ -135,7 +141,7 @@ def _capacity(ctx: Context, port: int, requests: list[list[bytes]], name: str) -
         middle = (low + high) / 2
         if middle < 1:
             break
-        run = sustained(middle)
+        run = yield from sustained(middle)
         if run is not None:
             best, low = run, middle
         else:
@@ -143,6 +149,26 @@ def _capacity(ctx: Context, port: int, requests: list[list[bytes]], name: str) -
     found = best or {"rps": 0.0, "p99_ms": float("nan"), "p50_ms": float("nan")}
     log(f"  {name}: {found['rps']:.0f} requests/s at p99 {found['p99_ms']:.1f} ms")
     return {"rps": found["rps"], "p99_ms": found["p99_ms"], "p50_ms": found["p50_ms"], "steps": steps}
+
+
+def _capacities(ctx: Context, port: int, requests: dict[str, list[list[bytes]]], case: str) -> dict[str, dict]:
+    """Each side's capacity, their searches' runs taken in turn (one side's, then the next's, and again).
+
+    Side by side in time, a slower or faster spell of the machine falls on
+    every side alike instead of on whichever side was running then.
+    """
+    searches = {side: _search(ctx, f"{case} {side}") for side in requests}
+    due = {side: next(search) for side, search in searches.items()}
+    found = {}
+    while due:
+        for side in list(due):
+            run = _measure(ctx, port, requests[side], due[side])
+            try:
+                due[side] = searches[side].send(run)
+            except StopIteration as done:
+                found[side] = done.value
+                del due[side]
+    return found
 
 
 def _same_bodies(ctx: Context, port: int, case: str, ids: list[int]) -> list[str]:
@@ -173,18 +199,18 @@ def run(ctx: Context) -> None:
             if problems:
                 ctx.notes.append(f"http {case}: the three bodies differ: {problems[0]}")
             ids = [_ids(ctx, case, rng, 400) for _ in range(clients)]
-            table[case] = {
-                side: _capacity(ctx, port, [_get_requests(t, part, ctx.token) for part in ids], f"{case} {side}")
-                for side, t in zip(SIDES, templates, strict=True)
+            requests = {
+                side: [_get_requests(template, part, ctx.token) for part in ids]
+                for side, template in zip(SIDES, templates, strict=True)
             }
+            table[case] = _capacities(ctx, port, requests, case)
         count = int(ctx.cfg.http_max_rate * ctx.cfg.http_seconds)
         writes = (("project", "/api/commands/prescricoes/"), ("peer", "/peer/prescricoes/"))
-        table["create"] = {
-            side: _capacity(
-                ctx, port, [_post_requests(ctx, path, 1000 * i + n, count) for i in range(clients)], f"create {side}"
-            )
+        requests = {
+            side: [_post_requests(ctx, path, 1000 * i + n, count) for i in range(clients)]
             for n, (side, path) in enumerate(writes)
         }
+        table["create"] = _capacities(ctx, port, requests, "create")
     finally:
         web.stop()
     _report(ctx, table)
