@@ -5,7 +5,10 @@ it loads and locks what it changes, checks every domain rule (reporting all
 broken ones at once, writing nothing), applies the change, appends its domain
 event to the outbox and returns the aggregate. The REST command endpoints and
 the admin both call these functions. `event_position` is set on the returned
-object: the outbox position of the command's event. How that event reaches
+object: the outbox position of the command's event. A returned prescription
+also carries `saved_items`: its items as the command left them, in the read
+models' order (time, then id), for an answer that reads nothing after the
+commit. How that event reaches
 both read models in each sync mode: docs/architecture.md, "A command's path
 to both read models".
 """
@@ -97,7 +100,13 @@ def create_prescription(
         for item in medicamentos
     )
     prescricao.event_position = events.prescricao_criada(prescricao, created).position
+    prescricao.saved_items = _in_read_order(created)
     return prescricao
+
+
+def _in_read_order(rows) -> list[PrescricaoMedicamento]:
+    """Items in the order every read side lists them: by time, then by id."""
+    return sorted(rows, key=lambda row: (row.horario, row.pk))
 
 
 def _locked_prescription(id_prescricao: int) -> Prescricao:
@@ -211,6 +220,8 @@ def _apply_revision(prescricao: Prescricao, revision: Revision) -> list[Prescric
         prescricao.data_prescricao = revision.data_prescricao
         prescricao.save(update_fields=["data_prescricao"])
         prescricao.event_position = events.data_prescricao_alterada(prescricao).position
+    kept = [row for id_item, row in current.items() if id_item not in revision.remove]
+    prescricao.saved_items = _in_read_order([*kept, *added])
     return added
 
 
@@ -249,6 +260,7 @@ def cancel_prescription(*, id_prescricao: int, motivo: str = "") -> Prescricao:
     prescricao.motivo_cancelamento = (motivo or "").strip()[:500]
     prescricao.save(update_fields=["status", "cancelada_em", "motivo_cancelamento"])
     prescricao.event_position = events.prescricao_cancelada(prescricao).position
+    prescricao.saved_items = _in_read_order(prescricao.itens.all())
     return prescricao
 
 

@@ -65,6 +65,7 @@ class CancelInputSerializer(serializers.Serializer):
     )
 
 
+# The answers' shapes, declared for the API schema and the tests; `prescriptions.answers` writes the answers.
 class ItemOutputSerializer(serializers.ModelSerializer):
     id_prescricao = serializers.IntegerField(source="prescricao_id")
     id_medicamento = serializers.IntegerField(source="medicamento_id")

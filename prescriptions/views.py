@@ -1,7 +1,8 @@
 """Command endpoints: one small API class per command.
 
 Each view validates the input's shape, calls one command, and answers with
-the result, the outbox position of the command's event in
+the result (`prescriptions.answers`, in the shapes the output serializers
+declare), the outbox position of the command's event in
 `X-Event-Position` and the read token in `X-Read-Token` (send it back as
 `X-Read-After` to read your own write, on a replica too).
 Domain errors become 400/404/409 in `hospital.api.exceptions.exception_handler`.
@@ -9,14 +10,16 @@ Domain errors become 400/404/409 in `hospital.api.exceptions.exception_handler`.
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospital.api.api_docs import DATA_PRESCRICAO, UNAUTHENTICATED, error, error_example, forbidden
 from hospital.api.exceptions import EVENT_POSITION_HEADER
 from hospital.api.permissions import CanWritePrescriptions
+from hospital.api.renderers import OrjsonRenderer
 from hospital.replicas import token
-from prescriptions import commands
+from prescriptions import answers, commands
 from prescriptions.models import Prescricao
 from prescriptions.serializers import (
     CancelInputSerializer,
@@ -123,13 +126,8 @@ def _with_position(response: Response, position: int | None) -> Response:
 
 
 def _prescription_response(prescricao: Prescricao, status_code: int = status.HTTP_200_OK) -> Response:
-    """The prescription a command returned, with its items as stored, and the position of its event.
-
-    The command saved every column it set, so only the items are read again.
-    """
-    return _with_position(
-        Response(PrescriptionOutputSerializer(prescricao).data, status=status_code), prescricao.event_position
-    )
+    """The prescription a command returned, as it saved it, and the position of its event."""
+    return _with_position(Response(answers.prescription(prescricao), status=status_code), prescricao.event_position)
 
 
 def _command_schema(summary: str, request, responses: dict, examples: list[OpenApiExample]):
@@ -145,6 +143,7 @@ def _command_schema(summary: str, request, responses: dict, examples: list[OpenA
 
 class CommandApi(APIView):
     permission_classes = [CanWritePrescriptions]
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
 
 
 class PrescriptionCreateApi(CommandApi):
@@ -196,9 +195,7 @@ class ItemAddApi(CommandApi):
         serializer = ItemInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = commands.add_item(id_prescricao=prescricao_id, item=to_item_input(serializer.validated_data))
-        return _with_position(
-            Response(ItemOutputSerializer(item).data, status=status.HTTP_201_CREATED), item.event_position
-        )
+        return _with_position(Response(answers.item(item), status=status.HTTP_201_CREATED), item.event_position)
 
 
 class ItemRemoveApi(CommandApi):
