@@ -20,14 +20,22 @@ connection poolers work), so the server parses and plans every statement
 anew. `prepared_cursor()` gives the few hot reads whose SQL never changes
 (`pharmacy.selectors`) a cursor whose statements the server binds and keeps
 prepared per connection, as psycopg does by default; the ORM's cursors are
-left as Django makes them.
+left as Django makes them. When the connection and Django both keep time in
+UTC (the project's setting), those cursors also read `timestamptz` with
+psycopg's own loader, written in C, instead of Django's Python subclass of
+it: both give the same instant in `datetime.timezone.utc`, and a worklist
+page reads one per row.
 """
 
+import datetime as dt
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg import pq
+
+_PSYCOPG_TZLOADER = psycopg.adapters.get_loader(base.TIMESTAMPTZ_OID, pq.Format.TEXT)
 
 
 class PreparedCursor(base.ServerBindingCursor):
@@ -44,9 +52,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.ensure_connection()
         with self.wrap_database_errors:
             cursor = PreparedCursor(self.connection)
-            tzloader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, pq.Format.TEXT)
-            if self.timezone != tzloader.timezone:  # as Django's own cursors do
-                register_tzloader(self.timezone, cursor)
+            if self.timezone == dt.UTC and self.connection.info.parameter_status("TimeZone") == "UTC":
+                cursor.adapters.register_loader(base.TIMESTAMPTZ_OID, _PSYCOPG_TZLOADER)
+            elif self.timezone != self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, pq.Format.TEXT).timezone:
+                register_tzloader(self.timezone, cursor)  # as Django's own cursors do
             return self._prepare_cursor(cursor)
 
     def is_usable(self) -> bool:

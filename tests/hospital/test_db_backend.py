@@ -5,6 +5,7 @@ gunicorn (one thread, so its one connection is the one reused) and has the serve
 as a restart or an operator's `pg_terminate_backend` would.
 """
 
+import datetime as dt
 import http.client
 import json
 import os
@@ -16,6 +17,7 @@ import psycopg
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection, connections
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
 from rest_framework.authtoken.models import Token
 
 from tests.celery.conftest import ROOT, _database_url, _free_port
@@ -72,6 +74,30 @@ def test_a_connection_inside_a_transaction_is_asked(own_connection):
     assert own_connection.is_usable()
     assert _activity(pid)[1] == "SELECT 1"
     own_connection.connection.execute("ROLLBACK")
+
+
+TIMES = "SELECT %s::timestamptz, %s::timestamptz"
+INSTANTS = ["2023-05-20T14:30:00.123456Z", "2023-05-20T11:30:00-03:00"]
+
+
+def test_a_prepared_cursor_reads_instants_as_the_orm_does_with_psycopgs_loader(own_connection):
+    with own_connection.cursor() as cursor:
+        cursor.execute(TIMES, INSTANTS)
+        expected = cursor.fetchone()
+    with own_connection.prepared_cursor() as cursor:
+        cursor.execute(TIMES, INSTANTS)
+        loaded = cursor.fetchone()
+        loader = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, psycopg.pq.Format.TEXT)
+    assert (
+        loaded
+        == expected
+        == (
+            dt.datetime(2023, 5, 20, 14, 30, 0, 123456, tzinfo=dt.UTC),
+            dt.datetime(2023, 5, 20, 14, 30, tzinfo=dt.UTC),
+        )
+    )
+    assert [moment.tzinfo for moment in loaded] == [dt.UTC, dt.UTC]
+    assert loader is psycopg.adapters.get_loader(TIMESTAMPTZ_OID, psycopg.pq.Format.TEXT)  # the C one, not Django's
 
 
 def _get(port: int, path: str, token: str) -> tuple[int, dict]:
