@@ -4,9 +4,8 @@ The shapes are those `PrescriptionOutputSerializer` and `ItemOutputSerializer`
 declare for the API schema; the answers are written here directly, since a
 DRF serializer builds its fields anew for every object it renders. The
 commands hand over the items they left (`saved_items`), so an answer needs no
-read after the commit.
-`tests/prescriptions/test_api.py` holds every command's answer equal to the
-serializers' rendering of the stored rows.
+read after the commit. `tests/prescriptions/test_api.py` holds every
+command's answer equal to the serializers' rendering of the stored rows.
 """
 
 import datetime as dt

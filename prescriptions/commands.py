@@ -5,12 +5,11 @@ it loads and locks what it changes, checks every domain rule (reporting all
 broken ones at once, writing nothing), applies the change, appends its domain
 event to the outbox and returns the aggregate. The REST command endpoints and
 the admin both call these functions. `event_position` is set on the returned
-object: the outbox position of the command's event. A returned prescription
-also carries `saved_items`: its items as the command left them, in the read
-models' order (time, then id), for an answer that reads nothing after the
-commit. How that event reaches
+object: the outbox position of the command's event (how that event reaches
 both read models in each sync mode: docs/architecture.md, "A command's path
-to both read models".
+to both read models"). A returned prescription also carries `saved_items`:
+its items as the command left them, in the read models' order (time, then
+id), so that an answer reads nothing after the commit.
 """
 
 import datetime as dt
