@@ -8,16 +8,8 @@ read after the commit. `tests/prescriptions/test_api.py` holds every
 command's answer equal to the serializers' rendering of the stored rows.
 """
 
-import datetime as dt
-
+from hospital.api.fields import iso_utc
 from prescriptions.models import Prescricao, PrescricaoMedicamento
-
-
-def _utc(moment: dt.datetime | None) -> str | None:
-    """An instant in UTC with `Z`, microseconds when present: DRF's `DateTimeField(default_timezone=UTC)`."""
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def item(row: PrescricaoMedicamento) -> dict:
@@ -37,9 +29,9 @@ def prescription(prescricao: Prescricao) -> dict:
         "id_prescricao": prescricao.pk,
         "id_medico": prescricao.medico_id,
         "id_paciente": prescricao.paciente_id,
-        "data_prescricao": _utc(prescricao.data_prescricao),
+        "data_prescricao": iso_utc(prescricao.data_prescricao),
         "status": str(prescricao.status),
-        "cancelada_em": _utc(prescricao.cancelada_em),
+        "cancelada_em": iso_utc(prescricao.cancelada_em) if prescricao.cancelada_em else None,
         "motivo_cancelamento": prescricao.motivo_cancelamento,
         "id_atendimento": prescricao.id_atendimento,
         "medicamentos": [item(row) for row in prescricao.saved_items],

@@ -1,6 +1,5 @@
 """Reads the consolidation needs (inbox events and prescriptions of given visits) and the record's reads."""
 
-import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Collection
@@ -8,16 +7,11 @@ from collections.abc import Collection
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from hospital.api.fields import iso_utc
 from prescriptions.models import Prescricao, PrescricaoMedicamento
 from prontuario.models import DocumentoAtendimento
 
 Visit = tuple[int, str]  # (id_paciente, id_atendimento)
-
-
-def iso(value: dt.datetime) -> str:
-    """An instant as the documents show it: ISO 8601 in UTC with `Z` (the API's format for its inputs too)."""
-    text = value.astimezone(dt.UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _visit_arrays(visits: Collection[Visit]) -> list[list]:
@@ -40,7 +34,7 @@ def visit_events(visits: Collection[Visit]) -> dict[Visit, list[dict]]:
         for p, a, fonte, id_evento, tipo, versao, ocorrido_em, dados in cursor.fetchall():
             found[(p, a)].append(
                 {"fonte": fonte, "id_evento": id_evento, "tipo": tipo, "versao": versao,
-                 "ocorrido_em": iso(ocorrido_em), "dados": json.loads(dados)}
+                 "ocorrido_em": iso_utc(ocorrido_em), "dados": json.loads(dados)}
             )  # fmt: skip
     return found
 
@@ -49,9 +43,9 @@ def _prescription_document(prescricao: Prescricao) -> dict:
     medico = prescricao.medico
     return {
         "id_prescricao": prescricao.pk,
-        "data_prescricao": iso(prescricao.data_prescricao),
+        "data_prescricao": iso_utc(prescricao.data_prescricao),
         "situacao": prescricao.status,
-        "cancelada_em": iso(prescricao.cancelada_em) if prescricao.cancelada_em else None,
+        "cancelada_em": iso_utc(prescricao.cancelada_em) if prescricao.cancelada_em else None,
         "medico": {"id_medico": medico.pk, "nome": medico.nome, "especialidade": medico.especialidade,
                    "crm": medico.crm},
         "medicamentos": [
@@ -59,7 +53,7 @@ def _prescription_document(prescricao: Prescricao) -> dict:
              "horario": item.horario.strftime("%H:%M"), "dosagem": item.dosagem}
             for item in prescricao.itens.all()
         ],
-        "origem": {"fonte": "prescricoes", "ocorrido_em": iso(prescricao.data_prescricao)},
+        "origem": {"fonte": "prescricoes", "ocorrido_em": iso_utc(prescricao.data_prescricao)},
     }  # fmt: skip
 
 

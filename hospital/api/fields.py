@@ -1,4 +1,6 @@
-"""Serializer fields shared by the command and read APIs."""
+"""Serializer fields shared by the command and read APIs, and the API's format of an instant."""
+
+import datetime as dt
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,6 +12,15 @@ HORARIO_SCHEMA = {
     "example": "08:00",
     "description": "HH:MM, de 00:00 a 23:59",
 }
+
+
+def iso_utc(value: dt.datetime) -> str:
+    """An instant as the API writes it: ISO 8601 in UTC with `Z`, microseconds when present.
+
+    What DRF's `DateTimeField(default_timezone=UTC)` writes, for answers built without a serializer.
+    """
+    text = value.astimezone(dt.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 @extend_schema_field(HORARIO_SCHEMA)
