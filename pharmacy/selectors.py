@@ -89,7 +89,7 @@ def document(prescricao_id: int, *, using: str = DEFAULT_DB_ALIAS) -> dict | Non
 
 
 def _document_query(placeholders: dict[str, int]) -> QuerySet[dict]:
-    return PrescricaoDocumento.objects.filter(**placeholders).values("documento")
+    return PrescricaoDocumento.objects.filter(**placeholders).order_by().values("documento")  # one row: no sort
 
 
 #: The documents' list order (newest prescription first), backed by the `vw_docs_cursor` index.
