@@ -72,7 +72,6 @@ MIDDLEWARE = [
     "monitoring.middleware.RequestMetricsMiddleware",  # first: its latency covers the whole stack
     "hospital.api.http_errors.ApiErrorMiddleware",  # next: sees every /api/ response, shapes its errors
     "django.middleware.security.SecurityMiddleware",
-    "pharmacy.fast_reads.FastReadMiddleware",  # plain pharmacy reads answered here; the rest go on
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "hospital.admin_language.AdminLanguageMiddleware",
@@ -254,5 +253,5 @@ WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))
 # Seconds a process keeps a token's user and groups (hospital.api.token_cache): a revoked token or changed group
 # membership takes effect in other processes within this bound; 0 reads them on every request.
 AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))
-# Plain pharmacy reads answered before the views (pharmacy.fast_reads); 0 sends every read through DRF.
+# Plain pharmacy reads answered by the WSGI handler (pharmacy.fast_reads); 0 sends every read through DRF.
 PHARMACY_FAST_READS = _env_bool("PHARMACY_FAST_READS", True)

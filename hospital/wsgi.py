@@ -1,4 +1,8 @@
-"""WSGI entry point (gunicorn hospital.wsgi).
+"""WSGI entry point (gunicorn hospital.wsgi): Django's handler, with the pharmacy's plain reads answered first.
+
+The handler is `pharmacy.fast_reads.FastReadHandler`: Django's own, which
+answers the plain pharmacy reads before the middleware and hands every other
+request to it (see that module).
 
 The cyclic garbage collector's full collections walk every object the
 process holds. In a web worker most of them are the code, settings and URL
@@ -13,7 +17,7 @@ first request, which loads the URL configuration, views and templates.
 import gc
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 
 def frozen_after_first_request(app):
@@ -31,5 +35,13 @@ def frozen_after_first_request(app):
     return application
 
 
+def fast_read_application():
+    """What `django.core.wsgi.get_wsgi_application` returns, with `FastReadHandler` as the handler."""
+    django.setup(set_prefix=False)
+    from pharmacy.fast_reads import FastReadHandler  # imports models: only once the apps are loaded
+
+    return FastReadHandler()
+
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hospital.settings")
-application = frozen_after_first_request(get_wsgi_application())
+application = frozen_after_first_request(fast_read_application())

@@ -1,41 +1,52 @@
-"""The pharmacy's busiest reads, answered before the rest of the middleware and DRF.
+"""The pharmacy's busiest reads, answered by the WSGI handler before the middleware and DRF.
 
 A pharmacy system asks all day for one prescription's document
 (`GET /api/pharmacy/prescricoes/<id>/`) or the worklist of one patient or
 prescription (`GET /api/pharmacy/itens/?id_paciente=N`). Through the whole
 stack (sessions, locale, CSRF, messages, DRF's negotiation, authentication
 and permissions, the view, the paginator, the renderer) such a read spent
-several times longer in Python than in PostgreSQL. `FastReadMiddleware`
-answers the plain form of these requests itself, with the parts the views
-use (the token cache, the permission rule, the replica choice, the
-selectors, the renderer), and answers exactly what the views would: status,
-headers and bytes (`tests/pharmacy/test_fast_reads.py` sends each request both
-ways).
+several times longer in Python than in PostgreSQL. `FastReadHandler`, the
+project's WSGI handler (`hospital.wsgi`), answers the plain form of these
+requests itself, with the parts the views use (the token cache, the
+permission rule, the replica choice, the selectors, the renderer), and
+answers exactly what the views would: status, headers and bytes
+(`tests/pharmacy/test_fast_reads.py` sends each request both ways). Django's
+handler still does what it does for every request (the script prefix, the
+`request_started` and `request_finished` signals that manage database
+connections, the request object); of the middleware, what applies to such a
+response is done here: `SecurityMiddleware`'s redirect and headers, and the
+request metrics (`monitoring.middleware`).
 
 Plain means: `GET` without a body or cookies; `Authorization: Token <key>` with
 a key the token cache holds (`hospital.api.token_cache`) for a user who may
 read; `Accept` absent, `*/*` or `application/json`; no `Accept-Language` and no
 `X-Read-After`; for the worklist, only id filters (plain digits, one value
 each) and rows that fit on the first page; for the document, no query
-string. Every other request goes on down the stack unchanged and the views
-answer it, errors included, as does a plain read whose query fails (a replica
-that fails is marked down first): the views run it again and answer the
-failure in the one error shape. `PHARMACY_FAST_READS=0` turns the path off.
+string; and no HTTPS redirect due. Every other request goes through the
+middleware to the views unchanged and they answer it, errors included, as
+does a plain read whose query fails (a replica that fails is marked down
+first): the views run it again and answer the failure in the one error
+shape. `PHARMACY_FAST_READS=0` turns the path off. Under ASGI
+(`hospital.asgi`) every read goes to the views.
 """
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
 from django.urls import ResolverMatch, get_script_prefix, resolve, reverse
 
 from hospital.api.permissions import can_read
 from hospital.api.renderers import OrjsonRenderer
 from hospital.api.token_cache import cache as token_cache
 from hospital.replicas.health import pool
+from monitoring.middleware import observe
 from pharmacy import selectors
 from pharmacy.filters import ITEM_ID_FILTERS, ItemFilter, is_plain_id, plain_ids
 from pharmacy.metrics import fast_reads
@@ -71,17 +82,23 @@ def _resolve(path: str) -> ResolverMatch:
     return resolve(path.removeprefix(get_script_prefix()[:-1]))  # `resolve` takes the path without the prefix
 
 
-class FastReadMiddleware:
-    """Answers plain item and document reads (see the module doc); put it right after `SecurityMiddleware`."""
+class FastReadHandler(WSGIHandler):
+    """Django's WSGI handler, answering plain item and document reads (see the module doc) before the middleware."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def __init__(self):
+        super().__init__()
         self.routes = _Routes()
+        self.security = SecurityMiddleware(super().get_response)  # its redirect and headers; never called through
 
-    def __call__(self, request):
-        response = self.answer(request) if settings.PHARMACY_FAST_READS else None
+    def get_response(self, request):
+        started = time.perf_counter()
+        response = None
+        if settings.PHARMACY_FAST_READS and self.security.process_request(request) is None:
+            response = self.answer(request)
         if response is None:
-            return self.get_response(request)
+            return super().get_response(request)
+        self.security.process_response(request, response)
+        observe(request, response, time.perf_counter() - started)
         fast_reads.labels(route=request.resolver_match.route).inc()
         return response
 

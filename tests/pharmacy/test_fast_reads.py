@@ -1,24 +1,29 @@
-"""Plain pharmacy reads answered before the views (`pharmacy.fast_reads`) are exactly what the views answer.
+"""Plain pharmacy reads answered by the WSGI handler (`pharmacy.fast_reads`) are exactly what the views answer.
 
-Every request is sent twice through the whole Django stack, once with the
-fast path on and once with it off (`PHARMACY_FAST_READS`), and the two
-responses must have the same status, headers and bytes. The fast path's
-counter says which of them it answered: the plain ones, and no other.
+Every request is sent twice to the project's WSGI application
+(`hospital.wsgi`, what gunicorn serves), once with the fast path on and once
+with it off (`PHARMACY_FAST_READS`), and the two responses must have the
+same status, headers and bytes. The fast path's counter says which of them
+it answered: the plain ones, and no other.
 """
 
 import datetime as dt
+from wsgiref.util import setup_testing_defaults
 
+import orjson
 import pytest
 from django.contrib.auth.models import Group, User
-from django.test import Client
 from prometheus_client import REGISTRY
 from rest_framework.authtoken.models import Token
 
 from hospital import commands as master
+from hospital.wsgi import application
+from pharmacy.fast_reads import FastReadHandler
 from pharmacy.pagination import ItemCursorPagination
 from prescriptions import commands
 from prescriptions.rules import ItemInput
 from tests.hospital.api.test_unavailable import _assert_unavailable, database_unreachable
+from tests.hospital.in_process import requests_keep_the_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,24 +63,64 @@ def _answered(route: str) -> float:
     return REGISTRY.get_sample_value("pharmacy_fast_reads_total", {"route": route}) or 0.0
 
 
-def _both_ways(settings, path: str, token: str | None, **headers) -> tuple:
+def _counted(route: str, status: str = "200") -> float:
+    labels = {"method": "GET", "route": route, "status": status}
+    return REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+
+
+def _timed(route: str) -> float:
+    labels = {"method": "GET", "route": route}
+    return REGISTRY.get_sample_value("http_request_duration_seconds_count", labels) or 0.0
+
+
+class Answer:
+    """A WSGI response as a client reads it: status, header lines in order, body."""
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], content: bytes):
+        self.status_code = int(status.split(" ", 1)[0])
+        self.status, self.headers, self.content = status, headers, content
+
+    def __getitem__(self, name: str) -> str:
+        return next(value for key, value in self.headers if key.lower() == name.lower())
+
+    def json(self):
+        return orjson.loads(self.content)
+
+
+def _wsgi(path: str, method: str = "get", scheme: str = "http", app=application, **headers) -> Answer:
+    """`method path` (headers as WSGI environ keys) sent to `app` (the project's), read to the end and closed."""
+    path_info, _, query = path.partition("?")
+    environ = {"REQUEST_METHOD": method.upper(), "PATH_INFO": path_info, "QUERY_STRING": query,
+               "HTTP_HOST": "testserver", "wsgi.url_scheme": scheme, **headers}  # fmt: skip
+    setup_testing_defaults(environ)
+    started = []
+    with requests_keep_the_connection():
+        response = app(environ, lambda status, header_lines, exc_info=None: started.append((status, header_lines)))
+        try:
+            content = b"".join(response)
+        finally:
+            response.close()
+    return Answer(*started[0], content)
+
+
+def _both_ways(settings, path: str, token: str | None, **headers) -> tuple[Answer, Answer]:
     """(fast path on, fast path off) responses to the same request, each after a warm-up that fills the token cache."""
     if token is not None:
         headers.setdefault("HTTP_AUTHORIZATION", f"Token {token}")
-    send = getattr(Client(), headers.pop("method", "get"))
+    warm_up = {key: headers[key] for key in ("scheme", "app") if key in headers}
     responses = []
     for enabled in (True, False):
         settings.PHARMACY_FAST_READS = enabled
-        Client().get("/api/pharmacy/status/", HTTP_AUTHORIZATION=headers.get("HTTP_AUTHORIZATION", ""))
-        responses.append(send(path, **headers))
+        _wsgi("/api/pharmacy/status/", HTTP_AUTHORIZATION=headers.get("HTTP_AUTHORIZATION", ""), **warm_up)
+        responses.append(_wsgi(path, **headers))
     return tuple(responses)
 
 
-def _same(fast, slow) -> None:
+def _same(fast: Answer, slow: Answer) -> None:
     if fast["Content-Type"].startswith("text/html"):  # the browsable API: a fresh CSRF token on each page
-        assert (fast.status_code, fast["Content-Type"]) == (slow.status_code, slow["Content-Type"])
+        assert (fast.status, fast["Content-Type"]) == (slow.status, slow["Content-Type"])
         return
-    assert (fast.status_code, dict(fast.items()), fast.content) == (slow.status_code, dict(slow.items()), slow.content)
+    assert (fast.status, sorted(fast.headers), fast.content) == (slow.status, sorted(slow.headers), slow.content)
 
 
 def _plain_requests(data) -> list[tuple[str, str]]:
@@ -97,9 +142,9 @@ def test_plain_reads_are_answered_by_the_fast_path_with_the_views_bytes_and_head
                                                                                     accept):  # fmt: skip
     extra = {} if accept is None else {"HTTP_ACCEPT": accept}
     for route, path in _plain_requests(data):
-        before = _answered(route)
+        before = _answered(route), _counted(route), _timed(route)
         fast, slow = _both_ways(settings, path, reader_token, **extra)
-        assert _answered(route) == before + 1, path
+        assert (_answered(route), _counted(route), _timed(route)) == (before[0] + 1, before[1] + 2, before[2] + 2), path
         assert fast.status_code == 200, (path, fast.content)
         _same(fast, slow)
     odd = _both_ways(settings, f"/api/pharmacy/prescricoes/{data['odd'].pk}/", reader_token)[0]
@@ -165,17 +210,41 @@ def test_a_revoked_token_stops_at_once_in_this_process(settings, data, reader_to
     path = f"/api/pharmacy/prescricoes/{data['article'].pk}/"
     assert _both_ways(settings, path, reader_token)[0].status_code == 200
     Token.objects.filter(key=reader_token).delete()
-    response = Client().get(path, HTTP_AUTHORIZATION=f"Token {reader_token}")
+    settings.PHARMACY_FAST_READS = True
+    response = _wsgi(path, HTTP_AUTHORIZATION=f"Token {reader_token}")
     assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
 
 
 def test_a_plain_read_while_the_database_is_unreachable_gets_the_503(settings, data, reader_token):
     path = f"/api/pharmacy/itens/?id_prescricao={data['article'].pk}"
-    client = Client()
-    warm = client.get(path, HTTP_AUTHORIZATION=f"Token {reader_token}")  # the token is now in the cache
+    warm = _wsgi(path, HTTP_AUTHORIZATION=f"Token {reader_token}")  # the token is now in the cache
     assert warm.status_code == 200
     before = _answered(ITEMS_ROUTE)
     with database_unreachable():
-        _assert_unavailable(client.get(path, HTTP_AUTHORIZATION=f"Token {reader_token}"))
+        _assert_unavailable(_wsgi(path, HTTP_AUTHORIZATION=f"Token {reader_token}"))
     assert _answered(ITEMS_ROUTE) == before
-    assert client.get(path, HTTP_AUTHORIZATION=f"Token {reader_token}").status_code == 200
+    assert _wsgi(path, HTTP_AUTHORIZATION=f"Token {reader_token}").status_code == 200
+
+
+def test_an_https_redirect_due_goes_through_the_views(settings, data, reader_token):
+    settings.SECURE_SSL_REDIRECT = True
+    app, auth = FastReadHandler(), {"HTTP_AUTHORIZATION": f"Token {reader_token}"}  # the app reads the setting above
+    path = f"/api/pharmacy/prescricoes/{data['article'].pk}/"
+    assert _wsgi("/api/pharmacy/status/", scheme="https", app=app, **auth).status_code == 200  # the token is cached
+    before = _answered(DOCUMENT_ROUTE)
+    fast = _wsgi(path, app=app, **auth)
+    settings.PHARMACY_FAST_READS = False
+    slow = _wsgi(path, app=app, **auth)
+    assert _answered(DOCUMENT_ROUTE) == before
+    assert (fast.status_code, fast["Location"]) == (301, f"https://testserver{path}")
+    _same(fast, slow)
+
+
+def test_over_https_the_fast_path_sends_the_views_strict_transport_security(settings, data, reader_token):
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS = True, 3600
+    path = f"/api/pharmacy/prescricoes/{data['article'].pk}/"
+    before = _answered(DOCUMENT_ROUTE)
+    fast, slow = _both_ways(settings, path, reader_token, scheme="https", app=FastReadHandler())
+    assert _answered(DOCUMENT_ROUTE) == before + 1
+    assert (fast.status_code, fast["Strict-Transport-Security"]) == (200, "max-age=3600")
+    _same(fast, slow)
