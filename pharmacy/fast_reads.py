@@ -15,7 +15,7 @@ handler still does what it does for every request (the script prefix, the
 `request_started` and `request_finished` signals that manage database
 connections, the request object); of the middleware, what applies to such a
 response is done here: `SecurityMiddleware`'s redirect and headers, and the
-request metrics (`monitoring.middleware`).
+request metrics (`hospital.request_metrics`).
 
 Plain means: `GET` without a body or cookies; `Authorization: Token <key>` with
 a key the token cache holds (`hospital.api.token_cache`) for a user who may
@@ -46,7 +46,7 @@ from hospital.api.permissions import can_read
 from hospital.api.renderers import OrjsonRenderer
 from hospital.api.token_cache import cache as token_cache
 from hospital.replicas.health import pool
-from monitoring.middleware import observe
+from hospital.request_metrics import observe
 from pharmacy import selectors
 from pharmacy.filters import ITEM_ID_FILTERS, ItemFilter, is_plain_id, plain_ids
 from pharmacy.metrics import fast_reads

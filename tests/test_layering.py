@@ -24,9 +24,14 @@ FORBIDDEN = {
     "monitoring": {"demo"},
 }
 
-#: the one wiring edge that points up: the Celery app (project wiring, like the URLconf's string includes) connects
-#: the worker's metrics signals at import, because Celery sends `celeryd_init` before Django's apps are ready.
-ALLOWED = {("hospital/celery.py", "monitoring.worker")}
+#: the wiring edges that point up (project wiring, like the URLconf's string includes): the Celery app connects the
+#: worker's metrics signals at import, because Celery sends `celeryd_init` before Django's apps are ready; the WSGI
+#: entry point serves through the pharmacy's handler, which answers its plain reads before the middleware.
+ALLOWED = {
+    ("hospital/celery.py", "monitoring.worker"),
+    ("hospital/wsgi.py", "pharmacy.fast_reads"),
+    ("hospital/wsgi.py", "pharmacy.fast_reads.FastReadHandler"),
+}
 
 #: modules that start the embedded servers: the supervisor itself and the commands and scripts that launch things
 ENTRY_POINTS = ("manage.py", "hospital/management/commands/runstack.py")
