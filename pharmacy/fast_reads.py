@@ -26,12 +26,14 @@ string; and no HTTPS redirect due. Every other request goes through the
 middleware to the views unchanged and they answer it, errors included, as
 does a plain read whose query fails (a replica that fails is marked down
 first): the views run it again and answer the failure in the one error
-shape. `PHARMACY_FAST_READS=0` turns the path off. Under ASGI
+shape. So does a plain read the fast path fails on unexpectedly (a bug): it
+is logged, and the views answer it. `PHARMACY_FAST_READS=0` turns the path off. Under ASGI
 (`hospital.asgi`) every read goes to the views.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import cached_property
 
@@ -54,6 +56,7 @@ from pharmacy.pagination import ItemCursorPagination
 from pharmacy.replica_routing import read_database
 from pharmacy.serializers import worklist_items
 
+logger = logging.getLogger(__name__)
 _ACCEPTED = frozenset({None, "*/*", "application/json"})
 _renderer = OrjsonRenderer()
 
@@ -92,15 +95,23 @@ class FastReadHandler(WSGIHandler):
 
     def get_response(self, request):
         started = time.perf_counter()
-        response = None
-        if settings.PHARMACY_FAST_READS and self.security.process_request(request) is None:
-            response = self.answer(request)
+        response = self._fast_answer(request) if settings.PHARMACY_FAST_READS else None
         if response is None:
             return super().get_response(request)
         self.security.process_response(request, response)
         observe(request, response, time.perf_counter() - started)
         fast_reads.labels(route=request.resolver_match.route).inc()
         return response
+
+    def _fast_answer(self, request) -> HttpResponse | None:
+        """`answer`, unless an HTTPS redirect is due; a fast path that raises is logged and the views answer."""
+        if self.security.process_request(request) is not None:
+            return None
+        try:
+            return self.answer(request)
+        except Exception:
+            logger.exception("Fast read of %s failed; the views answer it", request.path)
+            return None
 
     def answer(self, request) -> HttpResponse | None:
         """The response to a plain read, or None for the rest of the stack."""

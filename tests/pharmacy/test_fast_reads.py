@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from hospital import commands as master
 from hospital.wsgi import application
+from pharmacy import fast_reads
 from pharmacy.fast_reads import FastReadHandler
 from pharmacy.pagination import ItemCursorPagination
 from prescriptions import commands
@@ -248,3 +249,21 @@ def test_over_https_the_fast_path_sends_the_views_strict_transport_security(sett
     assert _answered(DOCUMENT_ROUTE) == before + 1
     assert (fast.status_code, fast["Strict-Transport-Security"]) == (200, "max-age=3600")
     _same(fast, slow)
+
+
+def test_a_fast_path_that_fails_unexpectedly_is_logged_and_the_views_answer(settings, data, reader_token, monkeypatch,
+                                                                            caplog):  # fmt: skip
+    def broken(document):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(fast_reads, "_json", broken)
+    path = f"/api/pharmacy/prescricoes/{data['article'].pk}/"
+    before = _answered(DOCUMENT_ROUTE)
+    fast, slow = _both_ways(settings, path, reader_token)
+    assert _answered(DOCUMENT_ROUTE) == before
+    assert fast.status_code == 200 and fast.json()["id_prescricao"] == data["article"].pk
+    _same(fast, slow)
+    failures = [record for record in caplog.records if record.name == "pharmacy.fast_reads"]
+    assert [(record.getMessage(), record.exc_info[1].args) for record in failures] == [
+        (f"Fast read of {path} failed; the views answer it", ("a bug in the fast path",))
+    ]
