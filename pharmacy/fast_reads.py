@@ -27,8 +27,8 @@ middleware to the views unchanged and they answer it, errors included, as
 does a plain read whose query fails (a replica that fails is marked down
 first): the views run it again and answer the failure in the one error
 shape. So does a plain read the fast path fails on unexpectedly (a bug): it
-is logged, and the views answer it. `PHARMACY_FAST_READS=0` turns the path off. Under ASGI
-(`hospital.asgi`) every read goes to the views.
+is logged, and the views answer it. `PHARMACY_FAST_READS=0` turns the path
+off. Under ASGI (`hospital.asgi`) every read goes to the views.
 """
 
 from __future__ import annotations
